@@ -1,0 +1,149 @@
+"""Compare two loaded specs: run every rule family over matched operations, then group and filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from typing import Any
+
+from monitor.engine.filters import IgnoreEntry, Usage
+from monitor.engine.group import Change, group
+from monitor.engine.loaders.refs import Resolver
+from monitor.engine.model import Level, Operation, Spec
+from monitor.engine.rules import catalogue
+from monitor.engine.rules.base import Finding, Rule
+from monitor.engine.rules.context import OperationPair, SpecPair
+from monitor.engine.rules.operations import OPERATION_CHECKS, SPEC_CHECKS
+from monitor.engine.rules.paths import check_operations_added_removed
+from monitor.engine.schemas import SchemaComparer
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """What the caller may tune; the engine never reads the service's settings.
+
+    **Parameters:**
+    * **levels** - per rule id level overrides.
+    * **usage** - only the operations (and fields) a consumer uses.
+    * **ignore** - accepted changes; an entry past its expiry stops applying.
+    * **today** - the date sunset dates are measured against (defaults to the real today).
+    * **min_sunset_days** - how far ahead a new deprecation's sunset date must be.
+    """
+
+    levels: dict[str, Level] = field(default_factory=dict)
+    usage: Usage | None = None
+    ignore: tuple[IgnoreEntry, ...] = ()
+    today: date | None = None
+    min_sunset_days: int = 0
+
+
+@dataclass
+class DiffResult:
+    old: dict[str, str]
+    new: dict[str, str]
+    changes: list[Change]
+    ignored: list[Change] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {level.value: 0 for level in Level}
+        for change in self.changes:
+            counts[change.level.value] += 1
+        return counts
+
+    def reaches(self, level: Level) -> bool:
+        return any(c.level.rank >= level.rank for c in self.changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "old": self.old,
+            "new": self.new,
+            "summary": self.summary,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+@cache
+def rules() -> dict[str, Rule]:
+    return catalogue()
+
+
+def diff(old: Spec, new: Spec, options: DiffOptions | None = None) -> DiffResult:
+    """Every change from `old` to `new`, one per root cause.
+
+    Usage: `result = diff(load_spec("old.json"), load_spec("new.json"))`
+    """
+    options = options or DiffOptions()
+    comparer = SchemaComparer(Resolver(old.root, old.file), Resolver(new.root, new.file))
+    specs = SpecPair(old, new, comparer, options.today or date.today(), options.min_sunset_days)
+    usage = options.usage
+    ops: dict[str, Operation] = {}
+    raw: list[tuple[str | None, Finding]] = []
+
+    for label, finding in check_operations_added_removed(specs):
+        op = old.operations.get(_key(label)) or new.operations[_key(label)]
+        if usage is None or usage.uses(op):
+            ops[label] = op
+            raw.append((label, finding))
+    if usage is None:
+        for spec_check in SPEC_CHECKS:
+            raw.extend((None, f) for f in spec_check(specs))
+    same_defaults = old.format == new.format and all(
+        old.root.get(k) == new.root.get(k) for k in ("consumes", "produces", "basePath")
+    )
+    for key, old_op in old.operations.items():
+        new_op = new.operations.get(key)
+        if new_op is None or (usage is not None and not usage.uses(new_op)):
+            continue
+        if same_defaults and comparer.same(old_op.raw, new_op.raw) and comparer.same(
+            old_op.raw_path_parameters, new_op.raw_path_parameters
+        ):
+            continue
+        ops[new_op.label] = new_op
+        pair = OperationPair(old_op, new_op, specs)
+        for check in OPERATION_CHECKS:
+            raw.extend((new_op.label, f) for f in check(pair))
+
+    if usage is not None and usage.fields:
+        raw = [(label, f) for label, f in raw if label is None or usage.uses_property(ops[label], f.args.get("property"))]
+    changes = group(raw, rules(), options.levels)
+    kept, ignored = _apply_ignore(changes, options.ignore, specs.today, ops)
+    return DiffResult(old.info, new.info, kept, ignored)
+
+
+def _key(label: str) -> str:
+    from monitor.engine.model import operation_key
+
+    method, path = label.split(" ", 1)
+    return operation_key(method, path)
+
+
+def _apply_ignore(
+    changes: list[Change], entries: tuple[IgnoreEntry, ...], today: date, ops: dict[str, Operation]
+) -> tuple[list[Change], list[Change]]:
+    active = [e for e in entries if e.is_active(today)]
+    if not active:
+        return changes, []
+    kept, ignored = [], []
+    for change in changes:
+        matching = [e for e in active if e.rule in (None, change.id)]
+        if not matching:
+            kept.append(change)
+            continue
+        if any(e.operation is None for e in matching):
+            ignored.append(change)
+            continue
+        refs = {e.operation for e in matching}
+        left = [label for label in change.operations if not _matches(ops.get(label), label, refs)]
+        if change.operations and not left:
+            ignored.append(change)
+        else:
+            if len(left) != len(change.operations):
+                change.operations = left
+            kept.append(change)
+    return kept, ignored
+
+
+def _matches(op: Operation | None, label: str, refs: set[str | None]) -> bool:
+    return _key(label) in refs or (op is not None and op.operation_id in refs)

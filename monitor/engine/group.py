@@ -1,0 +1,66 @@
+"""One root cause, one finding: fold findings reached from many operations and drop echoes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.engine.messages import render
+from monitor.engine.model import Level
+from monitor.engine.rules.base import Finding, Rule
+
+# When one of these is reported for an operation, the operation's other findings are echoes of it.
+_SWALLOWING = {"api-removed-without-deprecation", "api-removed-with-deprecation", "api-removed-before-sunset",
+               "api-path-removed-without-deprecation", "api-path-removed-with-deprecation",
+               "api-path-removed-before-sunset", "endpoint-added"}  # fmt: skip
+
+
+@dataclass(slots=True)
+class Change:
+    """A reported change: a rule, its level, where, which operations it touches, and its sentence."""
+
+    id: str
+    level: Level
+    location: str
+    args: dict[str, Any]
+    operations: list[str] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def operation(self) -> str | None:
+        return self.operations[0] if self.operations else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "level": self.level.value,
+            "operation": self.operation,
+            "operations": list(self.operations),
+            "location": self.location,
+            "message": self.message,
+            "args": self.args,
+        }
+
+
+def group(
+    raw: Iterable[tuple[str | None, Finding]], rules: Mapping[str, Rule], levels: Mapping[str, Level]
+) -> list[Change]:
+    """Fold raw (operation, finding) pairs into changes, ordered by level then location."""
+    by_key: dict[tuple[str, str, str], Change] = {}
+    for operation, finding in raw:
+        key = finding.key
+        change = by_key.get(key)
+        if change is None:
+            rule = rules[finding.rule_id]
+            level = levels.get(finding.rule_id, rule.level)
+            change = Change(finding.rule_id, level, finding.location, finding.args)
+            by_key[key] = change
+        if operation is not None and operation not in change.operations:
+            change.operations.append(operation)
+    changes = list(by_key.values())
+    for change in changes:
+        change.operations.sort()
+        change.message = render(change.id, change.args)
+    changes.sort(key=lambda c: (-c.level.rank, c.operation or "", c.location, c.id, c.message))
+    return changes

@@ -1,0 +1,40 @@
+"""Load a spec file (JSON or YAML; Swagger 2.0, OpenAPI 3.0 or 3.1) into the normalised model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.engine.errors import SpecError
+from monitor.engine.loaders.documents import parse_document
+from monitor.engine.loaders.refs import Resolver, check_refs
+from monitor.engine.loaders.specs import build_spec
+from monitor.engine.model import Spec
+
+__all__ = ["Resolver", "load_spec", "load_spec_bytes"]
+
+
+def load_spec(path: str | Path, *, allow_external_refs: bool = False) -> Spec:
+    """Read and normalise one spec file.
+
+    Usage: `spec = load_spec("contracts/amazon-sp-api/orders-v0.json")`
+
+    **Parameters:**
+    * **path** - the spec file.
+    * **allow_external_refs** - follow `$ref`s to other files inside the spec's own folder
+      (remote URLs and absolute paths are always refused).
+    """
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise SpecError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
+    return load_spec_bytes(data, str(path), base=file, allow_external_refs=allow_external_refs)
+
+
+def load_spec_bytes(
+    data: bytes, name: str, *, base: Path | None = None, allow_external_refs: bool = False
+) -> Spec:
+    """Normalise a spec held in memory (fetched by the service, say); `name` appears in errors."""
+    root = parse_document(data, name)
+    root = check_refs(root, base or Path(name), allow_external=allow_external_refs)
+    return build_spec(root, name)

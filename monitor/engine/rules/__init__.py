@@ -1,0 +1,29 @@
+"""The rule catalogue: every rule family's rules, in a fixed order, and the schema checks."""
+
+from __future__ import annotations
+
+from monitor.engine.rules import composition, constraints, enums, properties, types
+from monitor.engine.rules.aspects import schema_rules
+from monitor.engine.rules.base import Finding, Rule
+
+SCHEMA_CHECKS = (
+    *types.CHECKS, *enums.CHECKS, *constraints.CHECKS, *composition.CHECKS, properties.check_visibility,
+)  # fmt: skip
+
+__all__ = ["SCHEMA_CHECKS", "Finding", "Rule", "catalogue"]
+
+
+def catalogue() -> dict[str, Rule]:
+    from monitor.engine.rules import operations
+
+    table: dict[str, Rule] = {}
+    for rule in [*operations.RULES, *properties.RULES]:
+        if rule.id in table:
+            raise RuntimeError(f"rule id {rule.id} is declared twice")
+        table[rule.id] = rule
+    for rule in schema_rules():  # an explicit rule (request-parameter-deprecated) wins over its generated twin
+        table.setdefault(rule.id, rule)
+    return table
+
+
+

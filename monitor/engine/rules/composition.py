@@ -1,0 +1,102 @@
+"""oneOf / anyOf alternatives and discriminators, compared by meaning rather than by position."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from monitor.engine.rules.base import Finding
+from monitor.engine.rules.schema_pair import SchemaPair
+
+
+def _branches(schema: dict[str, Any], keyword: str) -> list[Any]:
+    value = schema.get(keyword)
+    return value if isinstance(value, list) else []
+
+
+def _label(branch: Any, deref: Callable[[Any], Any]) -> str:
+    if isinstance(branch, dict) and isinstance(branch.get("$ref"), str):
+        return branch["$ref"].rsplit("/", 1)[-1]
+    resolved = deref(branch)
+    if isinstance(resolved, dict):
+        return str(resolved.get("title") or resolved.get("type") or "inline schema")
+    return "inline schema"
+
+
+def match_branches(
+    old: list[Any], new: list[Any], deref: Callable[[Any], Any], same: Callable[[Any, Any], bool]
+) -> tuple[list[tuple[Any, Any]], list[Any], list[Any]]:
+    """Pair alternatives: by component name, then equal content, then title, then the one left on each side.
+
+    Returns (matched pairs, removed, added). Reordering or inlining an alternative changes nothing.
+    """
+    old_left, new_left = list(old), list(new)
+    pairs: list[tuple[Any, Any]] = []
+
+    def take(key: Callable[[Any], Any]) -> None:
+        for o in list(old_left):
+            ko = key(o)
+            if ko is None:
+                continue
+            for n in new_left:
+                if key(n) == ko:
+                    pairs.append((o, n))
+                    old_left.remove(o)
+                    new_left.remove(n)
+                    break
+
+    take(lambda b: b["$ref"] if isinstance(b, dict) and isinstance(b.get("$ref"), str) else None)
+    for o in list(old_left):
+        for n in new_left:
+            if same(o, n):
+                pairs.append((o, n))
+                old_left.remove(o)
+                new_left.remove(n)
+                break
+    take(lambda b: _title(deref(b)))
+    take(lambda b: _label(b, deref) if isinstance(b, dict) and "$ref" in b else None)
+    if len(old_left) == 1 and len(new_left) == 1:
+        pairs.append((old_left.pop(), new_left.pop()))
+    return pairs, old_left, new_left
+
+
+def _title(schema: Any) -> str | None:
+    return schema.get("title") if isinstance(schema, dict) and isinstance(schema.get("title"), str) else None
+
+
+def check_alternatives(
+    p: SchemaPair, keyword: str, removed: list[Any], added: list[Any], deref: Callable[[Any], Any]
+) -> Iterator[Finding]:
+    stem = "one-of" if keyword == "oneOf" else "any-of"
+    for branch in removed:
+        yield p.finding(f"{stem}-removed", alternative=_label(branch, deref))
+    for branch in added:
+        yield p.finding(f"{stem}-added", alternative=_label(branch, deref))
+
+
+def check_discriminator(p: SchemaPair) -> Iterator[Finding]:
+    old, new = p.old.get("discriminator"), p.new.get("discriminator")
+    if old == new:
+        return
+    if not isinstance(old, dict) and isinstance(new, dict):
+        yield p.finding("discriminator-added", property_name=new.get("propertyName"))
+        return
+    if isinstance(old, dict) and not isinstance(new, dict):
+        yield p.finding("discriminator-removed", property_name=old.get("propertyName"))
+        return
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return
+    if old.get("propertyName") != new.get("propertyName"):
+        yield p.finding("discriminator-property-name-changed", old=old.get("propertyName"), new=new.get("propertyName"))
+    old_map = old.get("mapping") if isinstance(old.get("mapping"), dict) else {}
+    new_map = new.get("mapping") if isinstance(new.get("mapping"), dict) else {}
+    for value in sorted(new_map.keys() - old_map.keys()):
+        yield p.finding("discriminator-mapping-added", value=value)
+    for value in sorted(old_map.keys() - new_map.keys()):
+        yield p.finding("discriminator-mapping-removed", value=value)
+    for value in sorted(old_map.keys() & new_map.keys()):
+        if old_map[value].rsplit("/", 1)[-1] != new_map[value].rsplit("/", 1)[-1]:
+            yield p.finding("discriminator-mapping-changed", value=value, old=old_map[value], new=new_map[value])
+
+
+CHECKS = (check_discriminator,)

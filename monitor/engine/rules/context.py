@@ -1,0 +1,36 @@
+"""What operation-level checks receive: both specs, a matched operation pair and the schema comparer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from monitor.engine.model import Operation, Spec
+
+if TYPE_CHECKING:
+    from monitor.engine.schemas import SchemaComparer
+
+
+@dataclass(frozen=True, slots=True)
+class SpecPair:
+    old: Spec
+    new: Spec
+    comparer: SchemaComparer
+    today: date
+    min_sunset_days: int  # a deprecation must announce a sunset at least this far ahead
+
+
+@dataclass(frozen=True, slots=True)
+class OperationPair:
+    old: Operation
+    new: Operation
+    specs: SpecPair
+
+    @property
+    def comparer(self) -> SchemaComparer:
+        return self.specs.comparer
+
+
+def escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")

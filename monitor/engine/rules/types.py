@@ -1,0 +1,74 @@
+"""Type, format and nullability of a schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from monitor.engine.rules.base import Finding
+from monitor.engine.rules.schema_pair import SchemaPair
+
+_WIDER_FORMATS = {("int32", "int64"), ("float", "double"), ("date", "date-time")}
+
+
+def types_of(schema: dict[str, Any]) -> frozenset[str]:
+    """The declared types without "null" (nullability is its own rule)."""
+    t = schema.get("type")
+    if isinstance(t, str):
+        return frozenset() if t == "null" else frozenset((t,))
+    if isinstance(t, list):
+        return frozenset(x for x in t if isinstance(x, str) and x != "null")
+    return frozenset()
+
+
+def is_nullable(schema: dict[str, Any]) -> bool:
+    t = schema.get("type")
+    return (
+        schema.get("nullable") is True
+        or schema.get("x-nullable") is True
+        or (isinstance(t, list) and "null" in t)
+    )
+
+
+def check_type(p: SchemaPair) -> Iterator[Finding]:
+    """A changed type breaks both sides, except a widening (request) or narrowing (response) of numbers."""
+    old, new = types_of(p.old), types_of(p.new)
+    if old == new or not old or not new:
+        return
+    if len(old) == 1 and len(new) == 1:
+        (o,), (n,) = old, new
+        if (o, n) == ("integer", "number"):
+            yield p.finding("type-generalized", old=o, new=n)
+        elif (o, n) == ("number", "integer"):
+            yield p.finding("type-specialized", old=o, new=n)
+        else:
+            yield p.finding("type-changed", old=o, new=n)
+    elif new < old:
+        yield p.finding("list-of-types-narrowed", old=sorted(old), new=sorted(new))
+    elif new > old:
+        yield p.finding("list-of-types-widened", old=sorted(old), new=sorted(new))
+    else:
+        yield p.finding("type-changed", old="|".join(sorted(old)), new="|".join(sorted(new)))
+
+
+def check_format(p: SchemaPair) -> Iterator[Finding]:
+    """A changed format changes what a value looks like; int32 to int64 only widens it."""
+    old, new = p.old.get("format"), p.new.get("format")
+    if old == new or old is None or new is None:
+        return
+    if (old, new) in _WIDER_FORMATS:
+        yield p.finding("format-generalized", old=old, new=new)
+    else:
+        yield p.finding("format-changed", old=old, new=new)
+
+
+def check_nullable(p: SchemaPair) -> Iterator[Finding]:
+    """null becoming possible breaks readers of a response; null becoming impossible breaks request writers."""
+    old, new = is_nullable(p.old), is_nullable(p.new)
+    if new and not old:
+        yield p.finding("became-nullable")
+    elif old and not new:
+        yield p.finding("became-not-nullable")
+
+
+CHECKS = (check_type, check_format, check_nullable)

@@ -1,0 +1,194 @@
+"""The schema walk: pairs old and new schemas (properties, items, alternatives) and runs the schema checks.
+
+Two things keep it fast and keep one root cause to one finding:
+* identical subtrees are skipped: equal raw nodes whose refs all point at unchanged components;
+* a pair of components is compared once per direction and context, and what is found inside it is
+  located at the component (`#/definitions/Order/properties/Status`), so every operation that reaches
+  it reports the same finding, which the grouping folds into one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from monitor.engine.loaders.refs import Resolver, refs_in
+from monitor.engine.rules import SCHEMA_CHECKS
+from monitor.engine.rules.base import Finding
+from monitor.engine.rules.composition import check_alternatives, match_branches
+from monitor.engine.rules.properties import check_properties, properties_of
+from monitor.engine.rules.schema_pair import Place, SchemaPair
+
+MAX_DEPTH = 64  # real marketplace schemas nest at most ~15 levels; deeper input is cut off, not followed
+_SUBSCHEMA_KEYS = ("not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
+                   "unevaluatedProperties", "contentSchema")  # fmt: skip
+
+
+def _ref(node: Any) -> str | None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            return ref
+    return None
+
+
+class SchemaComparer:
+    """Compares schemas of two specs; one instance per diff, holding the memo of compared components."""
+
+    def __init__(self, old: Resolver, new: Resolver) -> None:
+        self.old = old
+        self.new = new
+        self._memo: dict[tuple[Any, ...], list[Finding]] = {}
+        self._busy: set[tuple[Any, ...]] = set()
+        self._clean: set[str] | None = None
+        self._refs: dict[int, list[str]] = {}
+
+    # -- identical subtrees -------------------------------------------------------------------
+    def clean_refs(self) -> set[str]:
+        """Refs whose target is byte-for-byte the same in both specs, transitively (greatest fixpoint)."""
+        if self._clean is None:
+            candidates: dict[str, list[str]] = {}
+            for ref in set(refs_in(self.old.root)) & set(refs_in(self.new.root)):
+                try:
+                    o, n = self.old.target(ref), self.new.target(ref)
+                except Exception:  # a dangling ref is dirty, and reported where it is used
+                    continue
+                if o == n:
+                    candidates[ref] = self.refs_of(o)
+            clean = set(candidates)
+            changed = True
+            while changed:
+                changed = False
+                for ref in list(clean):
+                    if any(dep not in clean for dep in candidates[ref]):
+                        clean.discard(ref)
+                        changed = True
+            self._clean = clean
+        return self._clean
+
+    def refs_of(self, node: Any) -> list[str]:
+        key = id(node)
+        found = self._refs.get(key)
+        if found is None:
+            found = refs_in(node) if isinstance(node, (dict, list)) else []
+            self._refs[key] = found
+        return found
+
+    def same(self, old: Any, new: Any) -> bool:
+        """True when two raw nodes (from the two documents) mean exactly the same thing."""
+        if old != new:
+            return False
+        if not isinstance(old, (dict, list)):
+            return True
+        clean = self.clean_refs()
+        return all(r in clean for r in self.refs_of(old))
+
+    # -- the walk -------------------------------------------------------------------------------
+    def compare(self, old: Any, new: Any, place: Place, depth: int = 0) -> list[Finding]:
+        """All findings between two schema nodes (raw, possibly refs) at `place`."""
+        if depth > MAX_DEPTH or self.same(old, new):
+            return []
+        old_ref, new_ref = _ref(old), _ref(new)
+        if new_ref is not None:
+            place = Place(place.direction, place.scope, place.in_property, new_ref, self._component_args(place, new_ref))
+        if old_ref is None or new_ref is None:
+            return self._compare_resolved(self.old.deref(old), self.new.deref(new), place, depth)
+        key = (old_ref, new_ref, place.direction, place.scope, place.in_property, place.args)
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached
+        if key in self._busy:  # a recursive schema: the outer comparison reports it
+            return []
+        self._busy.add(key)
+        try:
+            result = self._compare_resolved(self.old.deref(old), self.new.deref(new), place, depth)
+        finally:
+            self._busy.discard(key)
+        self._memo[key] = result
+        return result
+
+    @staticmethod
+    def _component_args(place: Place, ref: str) -> tuple[tuple[str, Any], ...]:
+        kept = tuple((k, v) for k, v in place.args if k in ("parameter", "in", "header"))
+        return (*kept, ("schema", ref.rsplit("/", 1)[-1]))
+
+    def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int) -> list[Finding]:
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            return []
+        old = self._flatten(old, self.old, 0)
+        new = self._flatten(new, self.new, 0)
+        pair = SchemaPair(old, new, place)
+        out: list[Finding] = []
+        for check in SCHEMA_CHECKS:
+            out.extend(check(pair))
+        old_props, new_props = properties_of(old), properties_of(new)
+        if old_props or new_props:
+            out.extend(check_properties(pair, old_props, new_props, self.new.deref, lambda n: self._child(place, n)))
+            for name in old_props.keys() & new_props.keys():
+                out.extend(self.compare(old_props[name], new_props[name], self._child(place, name), depth + 1))
+        if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
+            out.extend(self.compare(old["items"], new["items"], self._nested(place, "items", "[]"), depth + 1))
+        for key in ("additionalProperties",):
+            if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
+                out.extend(self.compare(old[key], new[key], self._nested(place, key, "{}"), depth + 1))
+        for key in _SUBSCHEMA_KEYS:
+            if key in old and key in new:
+                out.extend(self.compare(old[key], new[key], self._nested(place, key, f"<{key}>"), depth + 1))
+        for key in ("patternProperties", "dependentSchemas"):
+            o, n = old.get(key), new.get(key)
+            if isinstance(o, dict) and isinstance(n, dict):
+                for name in o.keys() & n.keys():
+                    out.extend(self.compare(o[name], n[name], self._nested(place, f"{key}/{name}", f"<{name}>"), depth + 1))
+        for keyword in ("oneOf", "anyOf"):
+            o, n = old.get(keyword), new.get(keyword)
+            if isinstance(o, list) or isinstance(n, list):
+                matched, removed, added = match_branches(
+                    o if isinstance(o, list) else [], n if isinstance(n, list) else [], self.new.deref, self.same
+                )
+                out.extend(check_alternatives(pair, keyword, removed, added, self.new.deref))
+                for i, (a, b) in enumerate(matched):
+                    out.extend(self.compare(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1))
+        return out
+
+    def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:
+        """Merge allOf parts into one schema, so moving properties into or out of allOf changes nothing."""
+        parts = schema.get("allOf")
+        if not isinstance(parts, list) or depth > 8:
+            return schema
+        merged = {k: v for k, v in schema.items() if k != "allOf"}
+        properties = dict(properties_of(schema))
+        required = list(schema.get("required") or []) if isinstance(schema.get("required"), list) else []
+        for part in parts:
+            resolved = resolver.deref(part)
+            if not isinstance(resolved, dict):
+                continue
+            resolved = self._flatten(resolved, resolver, depth + 1)
+            for k, v in resolved.items():
+                if k == "properties" and isinstance(v, dict):
+                    for name, prop in v.items():
+                        properties.setdefault(name, prop)
+                elif k == "required" and isinstance(v, list):
+                    required.extend(r for r in v if r not in required)
+                else:
+                    merged.setdefault(k, v)
+        if properties:
+            merged["properties"] = properties
+        if required:
+            merged["required"] = required
+        return merged
+
+    @staticmethod
+    def _child(place: Place, name: str) -> Place:
+        args = dict(place.args)
+        parent = args.get("property")
+        args["property"] = f"{parent}.{name}" if parent else name
+        escaped = name.replace("~", "~0").replace("/", "~1")
+        return replace(place, in_property=True, location=f"{place.location}/properties/{escaped}",
+                       args=tuple(args.items()))  # fmt: skip
+
+    @staticmethod
+    def _nested(place: Place, segment: str, marker: str) -> Place:
+        args = dict(place.args)
+        if marker and "property" in args:
+            args["property"] = f"{args['property']}{marker}"
+        return replace(place, location=f"{place.location}/{segment}", args=tuple(args.items()))
