@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from monitor.engine.rules.aspects import ASPECTS, BOUNDS, CONTEXTS
@@ -67,7 +68,8 @@ def subject(context: str, args: dict[str, Any]) -> str:
     if prop:
         return f"the {side} property `{prop}`{of_schema}"
     if schema:
-        return f"the schema `{schema}` (used in the {side} body)"
+        where = "a property of the" if context.endswith("-property") else "the"
+        return f"the schema `{schema}` ({where} {side} body)"
     return f"the {side} body"
 
 
@@ -93,6 +95,6 @@ def render(rule_id: str, args: dict[str, Any]) -> str:
 
 
 def _show(value: Any) -> Any:
-    if isinstance(value, list):
-        return ", ".join(f"`{v}`" for v in value)
+    if isinstance(value, (list, dict)):
+        return orjson.dumps(value, default=str).decode()
     return value
