@@ -1,7 +1,7 @@
 """The spec diff engine: a library that knows nothing of the service.
 
-    from monitor.engine import load_spec, diff
-    result = diff(load_spec("old.json"), load_spec("new.json"))
+from monitor.engine import load_spec, diff
+result = diff(load_spec("old.json"), load_spec("new.json"))
 """
 
 from monitor.engine.diff import DiffOptions, DiffResult, diff, rules

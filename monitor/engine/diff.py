@@ -7,6 +7,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from monitor.engine.errors import RefusedInput
 from monitor.engine.filters import IgnoreEntry, Usage
 from monitor.engine.group import Change, group
 from monitor.engine.loaders.refs import Resolver
@@ -74,6 +75,13 @@ def diff(old: Spec, new: Spec, options: DiffOptions | None = None) -> DiffResult
 
     Usage: `result = diff(load_spec("old.json"), load_spec("new.json"))`
     """
+    try:
+        return _diff(old, new, options)
+    except RecursionError as exc:  # only hostile, absurdly nested documents get here
+        raise RefusedInput(new.file, "the documents nest too deeply to compare") from exc
+
+
+def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
     options = options or DiffOptions()
     comparer = SchemaComparer(Resolver(old.root, old.file), Resolver(new.root, new.file))
     specs = SpecPair(old, new, comparer, options.today or date.today(), options.min_sunset_days)
@@ -96,8 +104,10 @@ def diff(old: Spec, new: Spec, options: DiffOptions | None = None) -> DiffResult
         new_op = new.operations.get(key)
         if new_op is None or (usage is not None and not usage.uses(new_op)):
             continue
-        if same_defaults and comparer.same(old_op.raw, new_op.raw) and comparer.same(
-            old_op.raw_path_parameters, new_op.raw_path_parameters
+        if (
+            same_defaults
+            and comparer.same(old_op.raw, new_op.raw)
+            and comparer.same(old_op.raw_path_parameters, new_op.raw_path_parameters)
         ):
             continue
         ops[new_op.label] = new_op
@@ -106,7 +116,9 @@ def diff(old: Spec, new: Spec, options: DiffOptions | None = None) -> DiffResult
             raw.extend((new_op.label, f) for f in check(pair))
 
     if usage is not None and usage.fields:
-        raw = [(label, f) for label, f in raw if label is None or usage.uses_property(ops[label], f.args.get("property"))]
+        raw = [
+            (label, f) for label, f in raw if label is None or usage.uses_property(ops[label], f.args.get("property"))
+        ]
     changes = group(raw, rules(), options.levels)
     kept, ignored = _apply_ignore(changes, options.ignore, specs.today, ops)
     return DiffResult(old.info, new.info, kept, ignored)

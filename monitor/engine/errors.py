@@ -1,9 +1,9 @@
 """The diff engine's exception tree (the engine cannot import the service's).
 
-    EngineError
-     ├── SpecError          a file is not a readable spec (file, line, column when known)
-     │    └── RefusedInput  readable but refused: too large, alias bomb, remote or escaping $ref
-     └── OptionsError       bad usage or ignore file handed to the engine
+EngineError
+ ├── SpecError          a file is not a readable spec (file, line, column when known)
+ │    └── RefusedInput  readable but refused: too large, alias bomb, remote or escaping $ref
+ └── OptionsError       bad usage or ignore file handed to the engine
 """
 
 from __future__ import annotations

@@ -80,10 +80,10 @@ def _read_yaml(path: str | Path, what: str) -> Any:
 def load_usage(path: str | Path) -> Usage:
     """Read a usage file: a list of operations, or `{operations: [...]}` whose items may carry `fields`.
 
-        operations:
-          - getOrders
-          - operation: GET /orders/v0/orders/{orderId}
-            fields: [OrderStatus, ShippingAddress.City]
+    operations:
+      - getOrders
+      - operation: GET /orders/v0/orders/{orderId}
+        fields: [OrderStatus, ShippingAddress.City]
     """
     data = _read_yaml(path, "usage")
     if isinstance(data, dict):

@@ -90,7 +90,9 @@ class SchemaComparer:
             return []
         old_ref, new_ref = _ref(old), _ref(new)
         if new_ref is not None:
-            place = Place(place.direction, place.scope, place.in_property, new_ref, self._component_args(place, new_ref))
+            place = Place(
+                place.direction, place.scope, place.in_property, new_ref, self._component_args(place, new_ref)
+            )
         if old_ref is None or new_ref is None:
             return self._compare_resolved(self.old.deref(old), self.new.deref(new), place, depth)
         key = (old_ref, new_ref, place.direction, place.scope, place.in_property, place.args)
@@ -138,7 +140,9 @@ class SchemaComparer:
             o, n = old.get(key), new.get(key)
             if isinstance(o, dict) and isinstance(n, dict):
                 for name in o.keys() & n.keys():
-                    out.extend(self.compare(o[name], n[name], self._nested(place, f"{key}/{name}", f"<{name}>"), depth + 1))
+                    out.extend(
+                        self.compare(o[name], n[name], self._nested(place, f"{key}/{name}", f"<{name}>"), depth + 1)
+                    )
         for keyword in ("oneOf", "anyOf"):
             o, n = old.get(keyword), new.get(keyword)
             if isinstance(o, list) or isinstance(n, list):

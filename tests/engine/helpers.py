@@ -15,7 +15,9 @@ def write_spec(path: Path, doc: dict[str, Any]) -> Path:
     return path
 
 
-def diff_docs(tmp_path: Path, old: dict[str, Any], new: dict[str, Any], options: DiffOptions | None = None) -> DiffResult:
+def diff_docs(
+    tmp_path: Path, old: dict[str, Any], new: dict[str, Any], options: DiffOptions | None = None
+) -> DiffResult:
     a = write_spec(tmp_path / "old.yaml", old)
     b = write_spec(tmp_path / "new.yaml", new)
     return diff(load_spec(a), load_spec(b), options)

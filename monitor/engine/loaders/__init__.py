@@ -31,9 +31,7 @@ def load_spec(path: str | Path, *, allow_external_refs: bool = False) -> Spec:
     return load_spec_bytes(data, str(path), base=file, allow_external_refs=allow_external_refs)
 
 
-def load_spec_bytes(
-    data: bytes, name: str, *, base: Path | None = None, allow_external_refs: bool = False
-) -> Spec:
+def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_external_refs: bool = False) -> Spec:
     """Normalise a spec held in memory (fetched by the service, say); `name` appears in errors."""
     root = parse_document(data, name)
     root = check_refs(root, base or Path(name), allow_external=allow_external_refs)

@@ -17,7 +17,25 @@ MAX_REF_CHAIN = 64  # a chain of refs to refs longer than this is a loop or an a
 
 def refs_in(node: Any) -> list[str]:
     """Every `$ref` string inside `node`, found on its serialised form (C speed, no Python walk)."""
-    return [m.decode() for m in _REF_VALUE.findall(orjson.dumps(node))]
+    try:
+        data = orjson.dumps(node)
+    except TypeError:  # orjson stops at 255 levels of nesting; hostile files can be deeper
+        return _walk_refs(node)
+    return [orjson.loads(b'"' + m + b'"') for m in _REF_VALUE.findall(data)]
+
+
+def _walk_refs(node: Any) -> list[str]:
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            ref = current.get("$ref")
+            if isinstance(ref, str):
+                found.append(ref)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found
 
 
 def pointer_get(root: Any, pointer: str, file: str) -> Any:

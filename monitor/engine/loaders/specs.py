@@ -240,7 +240,9 @@ class _Reader:
                 schema = {k: h[k] for k in _SWAGGER_SCHEMA_FIELDS if k in h}
             else:
                 schema = h.get("schema") if isinstance(h.get("schema"), dict) else {}
-            headers[str(name).lower()] = Header(str(name), h.get("required") is True, schema, h.get("deprecated") is True)
+            headers[str(name).lower()] = Header(
+                str(name), h.get("required") is True, schema, h.get("deprecated") is True
+            )
         if self.is_swagger:
             schema = r.get("schema")
             content = {str(m): schema for m in produces} if isinstance(schema, dict) else {}

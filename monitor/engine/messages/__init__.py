@@ -61,7 +61,9 @@ def subject(context: str, args: dict[str, Any]) -> str:
     of_schema = f" of `{schema}`" if schema else ""
     if context.startswith("request-parameter"):
         base = f"the {args.get('in', '')} parameter `{args.get('parameter', '?')}`"
-        return f"property `{prop}`{of_schema} of {base}" if prop else (base + (f" (schema `{schema}`)" if schema else ""))
+        return (
+            f"property `{prop}`{of_schema} of {base}" if prop else (base + (f" (schema `{schema}`)" if schema else ""))
+        )
     if context == "response-header":
         return f"the response header `{args.get('header', '?')}`" + (f" (schema `{schema}`)" if schema else "")
     side = context.split("-", 1)[0]

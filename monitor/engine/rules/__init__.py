@@ -24,6 +24,3 @@ def catalogue() -> dict[str, Rule]:
     for rule in schema_rules():  # an explicit rule (request-parameter-deprecated) wins over its generated twin
         table.setdefault(rule.id, rule)
     return table
-
-
-

@@ -72,7 +72,12 @@ def _is_success(status: str) -> bool:
 
 
 def _content(
-    p: OperationPair, old: dict[str, Node], new: dict[str, Node], pointer: str, direction: Direction, args: dict[str, Any]
+    p: OperationPair,
+    old: dict[str, Node],
+    new: dict[str, Node],
+    pointer: str,
+    direction: Direction,
+    args: dict[str, Any],
 ) -> Iterator[Finding]:
     """Media types matched by name; the same schema under several media types is compared once."""
     side = "request-body" if direction is REQUEST else "response"
@@ -90,7 +95,9 @@ def _content(
         yield from p.comparer.compare(o, n, place)
 
 
-def _headers(p: OperationPair, old: dict[str, Any], new: dict[str, Any], pointer: str, args: dict[str, Any]) -> Iterator[Finding]:
+def _headers(
+    p: OperationPair, old: dict[str, Any], new: dict[str, Any], pointer: str, args: dict[str, Any]
+) -> Iterator[Finding]:
     for key in sorted(old.keys() - new.keys()):
         h = old[key]
         rule = "required-response-header-removed" if h.required else "optional-response-header-removed"
@@ -106,7 +113,9 @@ def _headers(p: OperationPair, old: dict[str, Any], new: dict[str, Any], pointer
             yield Finding("response-header-became-optional", loc, hargs)
         elif n.required and not o.required:
             yield Finding("response-header-became-required", loc, hargs)
-        yield from p.comparer.compare(o.schema, n.schema, Place(RESPONSE, "header", False, f"{loc}/schema", tuple(hargs.items())))
+        yield from p.comparer.compare(
+            o.schema, n.schema, Place(RESPONSE, "header", False, f"{loc}/schema", tuple(hargs.items()))
+        )
 
 
 OPERATION_CHECKS = (check_request_body, check_responses)

@@ -85,7 +85,10 @@ def check_presence_keywords(p: SchemaPair) -> Iterator[Finding]:
 
 
 def check_content_keywords(p: SchemaPair) -> Iterator[Finding]:
-    for keyword, aspect in (("contentEncoding", "content-encoding-changed"), ("contentMediaType", "content-media-type-changed")):
+    for keyword, aspect in (
+        ("contentEncoding", "content-encoding-changed"),
+        ("contentMediaType", "content-media-type-changed"),
+    ):
         if p.old.get(keyword) != p.new.get(keyword):
             yield p.finding(aspect, old=p.old.get(keyword), new=p.new.get(keyword))
 

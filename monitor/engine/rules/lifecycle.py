@@ -61,7 +61,9 @@ def check_deprecation(p: OperationPair) -> Iterator[Finding]:
             yield Finding("api-deprecated-sunset-parse", loc, {"sunset": new_raw})
         elif new_sunset is not None:
             if (new_sunset - p.specs.today).days < p.specs.min_sunset_days:
-                yield Finding("api-sunset-date-too-small", loc, {"sunset": str(new_sunset), "days": p.specs.min_sunset_days})
+                yield Finding(
+                    "api-sunset-date-too-small", loc, {"sunset": str(new_sunset), "days": p.specs.min_sunset_days}
+                )
             yield Finding("endpoint-deprecated-with-sunset", loc, {"sunset": str(new_sunset)})
         else:
             yield Finding("endpoint-deprecated", loc, {})
@@ -73,7 +75,9 @@ def check_deprecation(p: OperationPair) -> Iterator[Finding]:
         elif old_sunset is not None and new_sunset is not None and old_sunset != new_sunset:
             days = (new_sunset - p.specs.today).days
             if new_sunset < old_sunset and days < p.specs.min_sunset_days:
-                yield Finding("api-sunset-date-changed-too-small", loc, {"old": str(old_sunset), "new": str(new_sunset)})
+                yield Finding(
+                    "api-sunset-date-changed-too-small", loc, {"old": str(old_sunset), "new": str(new_sunset)}
+                )
             else:
                 yield Finding("api-sunset-date-changed", loc, {"old": str(old_sunset), "new": str(new_sunset)})
 

@@ -40,7 +40,9 @@ def check_parameters(p: OperationPair) -> Iterator[Finding]:
     for key in new.keys() - old.keys():
         param = new[key]
         has_default = isinstance(param.schema, dict) and "default" in p.comparer.new.deref(param.schema)
-        rule = "new-required-request-parameter" if param.required and not has_default else "new-optional-request-parameter"
+        rule = (
+            "new-required-request-parameter" if param.required and not has_default else "new-optional-request-parameter"
+        )
         yield Finding(rule, _location(p.new.pointer, param), _args(param))
     for key in old.keys() & new.keys():
         yield from _compare(p, old[key], new[key])

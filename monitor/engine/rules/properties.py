@@ -102,5 +102,3 @@ def _path(p: SchemaPair, name: str) -> str:
 
 def _finding(p: SchemaPair, rule: str, name: str) -> Finding:
     return Finding(rule, f"{p.place.location}/properties/{name}", {**dict(p.place.args), "property": _path(p, name)})
-
-

@@ -74,14 +74,24 @@ def check_security_schemes(s: SpecPair) -> Iterator[Finding]:
         if not isinstance(o, dict) or not isinstance(n, dict) or o == n:
             continue
         if o.get("type") != n.get("type"):
-            yield Finding("api-security-component-type-changed", loc, {"scheme": name, "old": o.get("type"), "new": n.get("type")})
+            yield Finding(
+                "api-security-component-type-changed", loc, {"scheme": name, "old": o.get("type"), "new": n.get("type")}
+            )
         old_flows, new_flows = _flows(o), _flows(n)
         for flow in sorted(old_flows.keys() & new_flows.keys()):
             of, nf = old_flows[flow], new_flows[flow]
             if of.get("authorizationUrl") != nf.get("authorizationUrl"):
-                yield Finding("api-security-component-oauth-url-changed", loc, {"scheme": name, "flow": flow, "new": nf.get("authorizationUrl")})
+                yield Finding(
+                    "api-security-component-oauth-url-changed",
+                    loc,
+                    {"scheme": name, "flow": flow, "new": nf.get("authorizationUrl")},
+                )
             if of.get("tokenUrl") != nf.get("tokenUrl"):
-                yield Finding("api-security-component-oauth-token-url-changed", loc, {"scheme": name, "flow": flow, "new": nf.get("tokenUrl")})
+                yield Finding(
+                    "api-security-component-oauth-token-url-changed",
+                    loc,
+                    {"scheme": name, "flow": flow, "new": nf.get("tokenUrl")},
+                )
             old_scopes = of.get("scopes") if isinstance(of.get("scopes"), dict) else {}
             new_scopes = nf.get("scopes") if isinstance(nf.get("scopes"), dict) else {}
             for scope in sorted(new_scopes.keys() - old_scopes.keys()):

@@ -23,11 +23,7 @@ def types_of(schema: dict[str, Any]) -> frozenset[str]:
 
 def is_nullable(schema: dict[str, Any]) -> bool:
     t = schema.get("type")
-    return (
-        schema.get("nullable") is True
-        or schema.get("x-nullable") is True
-        or (isinstance(t, list) and "null" in t)
-    )
+    return schema.get("nullable") is True or schema.get("x-nullable") is True or (isinstance(t, list) and "null" in t)
 
 
 def check_type(p: SchemaPair) -> Iterator[Finding]:
