@@ -1,4 +1,4 @@
-"""One root cause, one finding: fold findings reached from many operations and drop echoes."""
+"""One root cause, one finding: fold findings reached from many operations."""
 
 from __future__ import annotations
 
@@ -9,11 +9,6 @@ from typing import Any
 from monitor.engine.messages import render
 from monitor.engine.model import Level
 from monitor.engine.rules.base import Finding, Rule
-
-# When one of these is reported for an operation, the operation's other findings are echoes of it.
-_SWALLOWING = {"api-removed-without-deprecation", "api-removed-with-deprecation", "api-removed-before-sunset",
-               "api-path-removed-without-deprecation", "api-path-removed-with-deprecation",
-               "api-path-removed-before-sunset", "endpoint-added"}  # fmt: skip
 
 
 @dataclass(slots=True)

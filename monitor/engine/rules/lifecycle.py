@@ -60,11 +60,12 @@ def check_deprecation(p: OperationPair) -> Iterator[Finding]:
         if new_raw is not None and new_sunset is None:
             yield Finding("api-deprecated-sunset-parse", loc, {"sunset": new_raw})
         elif new_sunset is not None:
-            if (new_sunset - p.specs.today).days < p.specs.min_sunset_days:
+            if (new_sunset - p.specs.today).days < p.specs.min_sunset_days:  # instead of the info: one root cause
                 yield Finding(
                     "api-sunset-date-too-small", loc, {"sunset": str(new_sunset), "days": p.specs.min_sunset_days}
                 )
-            yield Finding("endpoint-deprecated-with-sunset", loc, {"sunset": str(new_sunset)})
+            else:
+                yield Finding("endpoint-deprecated-with-sunset", loc, {"sunset": str(new_sunset)})
         else:
             yield Finding("endpoint-deprecated", loc, {})
     elif old.deprecated and not new.deprecated:

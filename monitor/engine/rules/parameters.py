@@ -59,9 +59,12 @@ def _compare(p: OperationPair, old: Parameter, new: Parameter) -> Iterator[Findi
         yield Finding("request-parameter-deprecated", loc, args)
     elif old.deprecated and not new.deprecated:
         yield Finding("request-parameter-reactivated", loc, args)
-    if old.style != new.style and old.style is not None and new.style is not None:
+    style_changed = old.style != new.style and old.style is not None and new.style is not None
+    if style_changed:
         yield Finding("request-parameter-style-changed", loc, {**args, "old": old.style, "new": new.style})
-    if old.explode != new.explode and old.explode is not None and new.explode is not None:
+    # a new style brings its own default explode (only form explodes by default): that is the style change
+    implied = style_changed and ("explode" not in old.raw or "explode" not in new.raw)
+    if old.explode != new.explode and old.explode is not None and new.explode is not None and not implied:
         yield Finding("request-parameter-explode-changed", loc, {**args, "old": old.explode, "new": new.explode})
     if old.allow_empty_value and not new.allow_empty_value:
         yield Finding("request-parameter-allow-empty-value-removed", loc, args)

@@ -101,4 +101,5 @@ def _path(p: SchemaPair, name: str) -> str:
 
 
 def _finding(p: SchemaPair, rule: str, name: str) -> Finding:
-    return Finding(rule, f"{p.place.location}/properties/{name}", {**dict(p.place.args), "property": _path(p, name)})
+    escaped = name.replace("~", "~0").replace("/", "~1")
+    return Finding(rule, f"{p.place.location}/properties/{escaped}", {**dict(p.place.args), "property": _path(p, name)})

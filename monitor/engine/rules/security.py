@@ -64,13 +64,14 @@ def check_global_security(s: SpecPair) -> Iterator[Finding]:
 
 def check_security_schemes(s: SpecPair) -> Iterator[Finding]:
     old, new = s.old.security_schemes, s.new.security_schemes
+    old_at, new_at = _schemes_pointer(s.old.format), _schemes_pointer(s.new.format)
     for name in sorted(new.keys() - old.keys()):
-        yield Finding("api-security-component-added", f"#/securitySchemes/{escape(name)}", {"scheme": name})
+        yield Finding("api-security-component-added", f"{new_at}{escape(name)}", {"scheme": name})
     for name in sorted(old.keys() - new.keys()):
-        yield Finding("api-security-component-removed", f"#/securitySchemes/{escape(name)}", {"scheme": name})
+        yield Finding("api-security-component-removed", f"{old_at}{escape(name)}", {"scheme": name})
     for name in sorted(old.keys() & new.keys()):
         o, n = old[name], new[name]
-        loc = f"#/securitySchemes/{escape(name)}"
+        loc = f"{new_at}{escape(name)}"
         if not isinstance(o, dict) or not isinstance(n, dict) or o == n:
             continue
         if o.get("type") != n.get("type"):
@@ -98,6 +99,10 @@ def check_security_schemes(s: SpecPair) -> Iterator[Finding]:
                 yield Finding("api-security-component-oauth-scope-added", loc, {"scheme": name, "scope": scope})
             for scope in sorted(old_scopes.keys() - new_scopes.keys()):
                 yield Finding("api-security-component-oauth-scope-removed", loc, {"scheme": name, "scope": scope})
+
+
+def _schemes_pointer(spec_format: str) -> str:
+    return "#/securityDefinitions/" if spec_format == "swagger-2.0" else "#/components/securitySchemes/"
 
 
 def _flows(scheme: dict[str, Any]) -> dict[str, dict[str, Any]]:

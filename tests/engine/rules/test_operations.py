@@ -29,7 +29,7 @@ def covers(*rule_ids: str) -> Callable[[F], F]:
     return mark
 
 
-# -- builders ----------------------------------------------------------------------------------------------------------
+# -- builders -------------------------------------------------------------------------------------------------------
 OK = {"description": "ok"}
 JSON = "application/json"
 ITEMS = "#/paths/~1items"
@@ -89,7 +89,7 @@ def expect_nothing(result: DiffResult) -> None:
     assert result.changes == [], [c.to_dict() for c in result.changes]
 
 
-# -- paths ---------------------------------------------------------------------------------------------------------------
+# -- paths ----------------------------------------------------------------------------------------------------------
 def _items_and(extra: dict[str, Any] | None = None, **methods: dict[str, Any]) -> dict[str, Any]:
     paths: dict[str, Any] = {"/items": {"get": op(), **methods}}
     if extra:
@@ -107,8 +107,14 @@ def test_adding_an_operation_is_info(tmp_path: Path) -> None:
 @covers("api-removed-without-deprecation", "endpoint-added")
 def test_removing_an_operation_that_was_not_deprecated_is_breaking(tmp_path: Path) -> None:
     old, new = _items_and(delete=op()), _items_and()
-    expect(diff_docs(tmp_path, old, new), "api-removed-without-deprecation", BREAKING, "DELETE /items",
-           f"{ITEMS}/delete", {})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-removed-without-deprecation",
+        BREAKING,
+        "DELETE /items",
+        f"{ITEMS}/delete",
+        {},
+    )
     expect(diff_docs(tmp_path, new, old), "endpoint-added", INFO, "DELETE /items")
 
 
@@ -141,8 +147,13 @@ def test_removing_a_deprecated_operation_before_its_sunset_is_breaking(tmp_path:
 @covers("api-path-removed-without-deprecation", "endpoint-added")
 def test_removing_a_whole_path_that_was_not_deprecated_is_breaking(tmp_path: Path) -> None:
     old, new = _items_and({"/orders": {"get": op()}}), _items_and()
-    expect(diff_docs(tmp_path, old, new), "api-path-removed-without-deprecation", BREAKING, "GET /orders",
-           "#/paths/~1orders/get")  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-path-removed-without-deprecation",
+        BREAKING,
+        "GET /orders",
+        "#/paths/~1orders/get",
+    )
     expect(diff_docs(tmp_path, new, old), "endpoint-added", INFO, "GET /orders")
 
 
@@ -172,8 +183,14 @@ def test_renaming_a_path_parameter_is_no_change(tmp_path: Path) -> None:
 @covers("api-operation-id-added", "api-operation-id-removed")
 def test_adding_an_operation_id_is_info(tmp_path: Path) -> None:
     old, new = get_items(), get_items(operationId="listItems")
-    expect(diff_docs(tmp_path, old, new), "api-operation-id-added", INFO, "GET /items",
-           f"{ITEMS}/get/operationId", {"new": "listItems"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-operation-id-added",
+        INFO,
+        "GET /items",
+        f"{ITEMS}/get/operationId",
+        {"new": "listItems"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-operation-id-removed", INFO, "GET /items")
 
 
@@ -187,8 +204,13 @@ def test_removing_an_operation_id_is_info(tmp_path: Path) -> None:
 @covers("api-operation-id-changed")
 def test_changing_an_operation_id_is_a_warning(tmp_path: Path) -> None:
     old, new = get_items(operationId="listItems"), get_items(operationId="getItems")
-    expect(diff_docs(tmp_path, old, new), "api-operation-id-changed", WARNING, "GET /items",
-           args={"old": "listItems", "new": "getItems"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-operation-id-changed",
+        WARNING,
+        "GET /items",
+        args={"old": "listItems", "new": "getItems"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-operation-id-changed", WARNING, "GET /items")
 
 
@@ -214,8 +236,14 @@ def _webhooks(*names: str) -> dict[str, Any]:
 @covers("webhook-added", "webhook-removed")
 def test_adding_a_webhook_is_info(tmp_path: Path) -> None:
     old, new = _webhooks(), _webhooks("orderCreated")
-    expect(diff_docs(tmp_path, old, new), "webhook-added", INFO, None, "#/webhooks/orderCreated",
-           {"webhook": "orderCreated"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "webhook-added",
+        INFO,
+        None,
+        "#/webhooks/orderCreated",
+        {"webhook": "orderCreated"},
+    )
     expect(diff_docs(tmp_path, new, old), "webhook-removed", BREAKING, None)
 
 
@@ -233,8 +261,9 @@ def _schemas(**schemas: Any) -> dict[str, Any]:
 @covers("api-schema-added", "api-schema-removed")
 def test_adding_a_named_schema_is_info(tmp_path: Path) -> None:
     old, new = _schemas(Item=STRING), _schemas(Item=STRING, Order=STRING)
-    expect(diff_docs(tmp_path, old, new), "api-schema-added", INFO, None, "#/components/schemas/Order",
-           {"schema": "Order"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new), "api-schema-added", INFO, None, "#/components/schemas/Order", {"schema": "Order"}
+    )
     expect(diff_docs(tmp_path, new, old), "api-schema-removed", INFO, None)
 
 
@@ -245,30 +274,43 @@ def test_removing_an_unused_named_schema_is_info(tmp_path: Path) -> None:
     expect(diff_docs(tmp_path, new, old), "api-schema-added", INFO, None)
 
 
-# -- lifecycle ----------------------------------------------------------------------------------------------------------
+# -- lifecycle ------------------------------------------------------------------------------------------------------
 @covers("endpoint-deprecated", "endpoint-reactivated")
 def test_deprecating_an_operation_without_sunset_is_info(tmp_path: Path) -> None:
     old, new = get_items(), get_items(deprecated=True)
-    expect(diff_docs(tmp_path, old, new, TODAY), "endpoint-deprecated", INFO, "GET /items",
-           f"{ITEMS}/get/deprecated", {})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new, TODAY), "endpoint-deprecated", INFO, "GET /items", f"{ITEMS}/get/deprecated", {}
+    )
     expect(diff_docs(tmp_path, new, old, TODAY), "endpoint-reactivated", INFO, "GET /items")
 
 
 @covers("endpoint-deprecated-with-sunset", "endpoint-reactivated")
 def test_deprecating_an_operation_with_a_future_sunset_is_info(tmp_path: Path) -> None:
     old, new = get_items(), get_items(deprecated=True, **{"x-sunset": "2026-06-01"})
-    expect(diff_docs(tmp_path, old, new, TODAY), "endpoint-deprecated-with-sunset", INFO, "GET /items",
-           args={"sunset": "2026-06-01"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new, TODAY),
+        "endpoint-deprecated-with-sunset",
+        INFO,
+        "GET /items",
+        args={"sunset": "2026-06-01"},
+    )
     expect(diff_docs(tmp_path, new, old, TODAY), "endpoint-reactivated", INFO, "GET /items")
 
 
 @covers("endpoint-deprecated-with-sunset")
 def test_a_sunset_written_as_a_yaml_date_or_under_x_sunset_date_is_read(tmp_path: Path) -> None:
     old = get_items()
-    for new in (get_items(deprecated=True, **{"x-sunset": date(2026, 6, 1)}),
-                get_items(deprecated=True, **{"x-sunset-date": "2026-06-01T00:00:00Z"})):  # fmt: skip
-        expect(diff_docs(tmp_path, old, new, TODAY), "endpoint-deprecated-with-sunset", INFO, "GET /items",
-               args={"sunset": "2026-06-01"})  # fmt: skip
+    for new in (
+        get_items(deprecated=True, **{"x-sunset": date(2026, 6, 1)}),
+        get_items(deprecated=True, **{"x-sunset-date": "2026-06-01T00:00:00Z"}),
+    ):
+        expect(
+            diff_docs(tmp_path, old, new, TODAY),
+            "endpoint-deprecated-with-sunset",
+            INFO,
+            "GET /items",
+            args={"sunset": "2026-06-01"},
+        )
 
 
 @covers("endpoint-reactivated", "endpoint-deprecated")
@@ -281,8 +323,13 @@ def test_undeprecating_an_operation_is_info(tmp_path: Path) -> None:
 @covers("api-deprecated-sunset-parse", "endpoint-reactivated")
 def test_deprecating_with_an_unreadable_sunset_is_breaking(tmp_path: Path) -> None:
     old, new = get_items(), get_items(deprecated=True, **{"x-sunset": "next spring"})
-    expect(diff_docs(tmp_path, old, new, TODAY), "api-deprecated-sunset-parse", BREAKING, "GET /items",
-           args={"sunset": "next spring"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new, TODAY),
+        "api-deprecated-sunset-parse",
+        BREAKING,
+        "GET /items",
+        args={"sunset": "next spring"},
+    )
     expect(diff_docs(tmp_path, new, old, TODAY), "endpoint-reactivated", INFO, "GET /items")
 
 
@@ -290,8 +337,13 @@ def test_deprecating_with_an_unreadable_sunset_is_breaking(tmp_path: Path) -> No
 def test_deprecating_with_a_sunset_sooner_than_the_notice_is_breaking(tmp_path: Path) -> None:
     # one root cause, one finding: the too-short notice replaces endpoint-deprecated-with-sunset
     old, new = get_items(), get_items(deprecated=True, **{"x-sunset": "2026-02-01"})
-    expect(diff_docs(tmp_path, old, new, NOTICE_90_DAYS), "api-sunset-date-too-small", BREAKING, "GET /items",
-           args={"sunset": "2026-02-01", "days": 90})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new, NOTICE_90_DAYS),
+        "api-sunset-date-too-small",
+        BREAKING,
+        "GET /items",
+        args={"sunset": "2026-02-01", "days": 90},
+    )
     expect(diff_docs(tmp_path, new, old, NOTICE_90_DAYS), "endpoint-reactivated", INFO, "GET /items")
 
 
@@ -313,8 +365,13 @@ def test_removing_the_sunset_of_a_deprecated_operation_is_breaking(tmp_path: Pat
 def test_moving_a_sunset_earlier_than_the_notice_allows_is_breaking(tmp_path: Path) -> None:
     old = get_items(deprecated=True, **{"x-sunset": "2026-06-01"})
     new = get_items(deprecated=True, **{"x-sunset": "2026-02-01"})
-    expect(diff_docs(tmp_path, old, new, NOTICE_90_DAYS), "api-sunset-date-changed-too-small", BREAKING,
-           "GET /items", args={"old": "2026-06-01", "new": "2026-02-01"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new, NOTICE_90_DAYS),
+        "api-sunset-date-changed-too-small",
+        BREAKING,
+        "GET /items",
+        args={"old": "2026-06-01", "new": "2026-02-01"},
+    )
     expect(diff_docs(tmp_path, new, old, NOTICE_90_DAYS), "api-sunset-date-changed", INFO, "GET /items")
 
 
@@ -322,16 +379,27 @@ def test_moving_a_sunset_earlier_than_the_notice_allows_is_breaking(tmp_path: Pa
 def test_moving_a_sunset_within_the_notice_is_info(tmp_path: Path) -> None:
     old = get_items(deprecated=True, **{"x-sunset": "2026-06-01"})
     new = get_items(deprecated=True, **{"x-sunset": "2026-09-01"})
-    expect(diff_docs(tmp_path, old, new, TODAY), "api-sunset-date-changed", INFO, "GET /items",
-           args={"old": "2026-06-01", "new": "2026-09-01"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new, TODAY),
+        "api-sunset-date-changed",
+        INFO,
+        "GET /items",
+        args={"old": "2026-06-01", "new": "2026-09-01"},
+    )
     expect(diff_docs(tmp_path, new, old, TODAY), "api-sunset-date-changed", INFO, "GET /items")
 
 
 @covers("api-stability-decreased", "api-stability-increased")
 def test_lowering_the_stability_level_is_breaking(tmp_path: Path) -> None:
     old, new = get_items(**{"x-stability-level": "stable"}), get_items(**{"x-stability-level": "beta"})
-    expect(diff_docs(tmp_path, old, new), "api-stability-decreased", BREAKING, "GET /items",
-           f"{ITEMS}/get/x-stability-level", {"old": "stable", "new": "beta"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-stability-decreased",
+        BREAKING,
+        "GET /items",
+        f"{ITEMS}/get/x-stability-level",
+        {"old": "stable", "new": "beta"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-stability-increased", INFO, "GET /items")
 
 
@@ -345,8 +413,13 @@ def test_raising_the_stability_level_is_info(tmp_path: Path) -> None:
 @covers("api-invalid-stability-level")
 def test_an_unknown_stability_level_is_breaking(tmp_path: Path) -> None:
     old, new = get_items(**{"x-stability-level": "beta"}), get_items(**{"x-stability-level": "experimental"})
-    expect(diff_docs(tmp_path, old, new), "api-invalid-stability-level", BREAKING, "GET /items",
-           args={"value": "experimental"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-invalid-stability-level",
+        BREAKING,
+        "GET /items",
+        args={"value": "experimental"},
+    )
     # from an unknown level to a known one there is nothing to compare against
     expect_nothing(diff_docs(tmp_path, new, old))
 
@@ -354,8 +427,14 @@ def test_an_unknown_stability_level_is_breaking(tmp_path: Path) -> None:
 @covers("request-parameter-deprecated", "request-parameter-reactivated")
 def test_deprecating_a_request_parameter_is_info(tmp_path: Path) -> None:
     old, new = get_items(parameters=[query()]), get_items(parameters=[query(deprecated=True)])
-    expect(diff_docs(tmp_path, old, new), "request-parameter-deprecated", INFO, "GET /items",
-           f"{ITEMS}/get/parameters/query/q", {"parameter": "q", "in": "query"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-deprecated",
+        INFO,
+        "GET /items",
+        f"{ITEMS}/get/parameters/query/q",
+        {"parameter": "q", "in": "query"},
+    )
     expect(diff_docs(tmp_path, new, old), "request-parameter-reactivated", INFO, "GET /items")
 
 
@@ -366,12 +445,18 @@ def test_undeprecating_a_request_parameter_is_info(tmp_path: Path) -> None:
     expect(diff_docs(tmp_path, new, old), "request-parameter-deprecated", INFO, "GET /items")
 
 
-# -- parameters ---------------------------------------------------------------------------------------------------------
+# -- parameters -----------------------------------------------------------------------------------------------------
 @covers("new-required-request-parameter", "request-parameter-removed")
 def test_adding_a_required_query_parameter_is_breaking(tmp_path: Path) -> None:
     old, new = get_items(), get_items(parameters=[query(required=True)])
-    expect(diff_docs(tmp_path, old, new), "new-required-request-parameter", BREAKING, "GET /items",
-           f"{ITEMS}/get/parameters/query/q", {"parameter": "q", "in": "query"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "new-required-request-parameter",
+        BREAKING,
+        "GET /items",
+        f"{ITEMS}/get/parameters/query/q",
+        {"parameter": "q", "in": "query"},
+    )
     expect(diff_docs(tmp_path, new, old), "request-parameter-removed", WARNING, "GET /items")
 
 
@@ -392,8 +477,14 @@ def test_adding_an_optional_query_parameter_is_info(tmp_path: Path) -> None:
 @covers("request-parameter-removed", "new-optional-request-parameter")
 def test_removing_a_query_parameter_is_a_warning(tmp_path: Path) -> None:
     old, new = get_items(parameters=[query(), query("r")]), get_items(parameters=[query()])
-    expect(diff_docs(tmp_path, old, new), "request-parameter-removed", WARNING, "GET /items",
-           f"{ITEMS}/get/parameters/query/r", {"parameter": "r", "in": "query"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-removed",
+        WARNING,
+        "GET /items",
+        f"{ITEMS}/get/parameters/query/r",
+        {"parameter": "r", "in": "query"},
+    )
     expect(diff_docs(tmp_path, new, old), "new-optional-request-parameter", INFO, "GET /items")
 
 
@@ -407,8 +498,14 @@ def test_removing_a_deprecated_query_parameter_is_info(tmp_path: Path) -> None:
 @covers("request-parameter-became-required", "request-parameter-became-optional")
 def test_optional_query_parameter_becoming_required_is_breaking(tmp_path: Path) -> None:
     old, new = get_items(parameters=[query()]), get_items(parameters=[query(required=True)])
-    expect(diff_docs(tmp_path, old, new), "request-parameter-became-required", BREAKING, "GET /items",
-           f"{ITEMS}/get/parameters/query/q", {"parameter": "q", "in": "query"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-became-required",
+        BREAKING,
+        "GET /items",
+        f"{ITEMS}/get/parameters/query/q",
+        {"parameter": "q", "in": "query"},
+    )
     expect(diff_docs(tmp_path, new, old), "request-parameter-became-optional", INFO, "GET /items")
 
 
@@ -416,8 +513,14 @@ def test_optional_query_parameter_becoming_required_is_breaking(tmp_path: Path) 
 def test_required_header_parameter_becoming_optional_is_info(tmp_path: Path) -> None:
     header = {"name": "X-Tenant", "in": "header", "schema": STRING}
     old, new = get_items(parameters=[{**header, "required": True}]), get_items(parameters=[header])
-    expect(diff_docs(tmp_path, old, new), "request-parameter-became-optional", INFO, "GET /items",
-           f"{ITEMS}/get/parameters/header/X-Tenant", {"parameter": "X-Tenant", "in": "header"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-became-optional",
+        INFO,
+        "GET /items",
+        f"{ITEMS}/get/parameters/header/X-Tenant",
+        {"parameter": "X-Tenant", "in": "header"},
+    )
     expect(diff_docs(tmp_path, new, old), "request-parameter-became-required", BREAKING, "GET /items")
 
 
@@ -434,8 +537,13 @@ ARRAY_QUERY = query("ids", schema={"type": "array", "items": STRING})
 def test_changing_the_style_of_an_array_query_parameter_is_a_warning(tmp_path: Path) -> None:
     old = get_items(parameters=[{**ARRAY_QUERY, "style": "form"}])
     new = get_items(parameters=[{**ARRAY_QUERY, "style": "pipeDelimited"}])
-    expect(diff_docs(tmp_path, old, new), "request-parameter-style-changed", WARNING, "GET /items",
-           args={"parameter": "ids", "in": "query", "old": "form", "new": "pipeDelimited"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-style-changed",
+        WARNING,
+        "GET /items",
+        args={"parameter": "ids", "in": "query", "old": "form", "new": "pipeDelimited"},
+    )
     expect(diff_docs(tmp_path, new, old), "request-parameter-style-changed", WARNING, "GET /items")
 
 
@@ -443,8 +551,13 @@ def test_changing_the_style_of_an_array_query_parameter_is_a_warning(tmp_path: P
 def test_changing_explode_of_an_array_query_parameter_is_a_warning(tmp_path: Path) -> None:
     old = get_items(parameters=[ARRAY_QUERY])  # form style explodes by default
     new = get_items(parameters=[{**ARRAY_QUERY, "explode": False}])
-    expect(diff_docs(tmp_path, old, new), "request-parameter-explode-changed", WARNING, "GET /items",
-           args={"parameter": "ids", "in": "query", "old": True, "new": False})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-explode-changed",
+        WARNING,
+        "GET /items",
+        args={"parameter": "ids", "in": "query", "old": True, "new": False},
+    )
     expect(diff_docs(tmp_path, new, old), "request-parameter-explode-changed", WARNING, "GET /items")
 
 
@@ -454,11 +567,57 @@ def test_spelling_out_the_default_style_and_explode_is_no_change(tmp_path: Path)
     expect_nothing(diff_docs(tmp_path, old, new))
 
 
+@covers("request-parameter-style-changed", "request-parameter-explode-changed")
+def test_changing_both_style_and_an_explicit_explode_reports_both(tmp_path: Path) -> None:
+    old = get_items(parameters=[{**ARRAY_QUERY, "style": "form", "explode": True}])
+    new = get_items(parameters=[{**ARRAY_QUERY, "style": "pipeDelimited", "explode": False}])
+    ids = [c.id for c in diff_docs(tmp_path, old, new).changes]
+    assert sorted(ids) == ["request-parameter-explode-changed", "request-parameter-style-changed"]
+
+
+def _swagger_array_query(collection_format: str) -> dict[str, Any]:
+    param = {"name": "ids", "in": "query", "type": "array", "items": STRING, "collectionFormat": collection_format}
+    return {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/items": {"get": op(parameters=[param])}},
+    }
+
+
+@covers("request-parameter-explode-changed")
+def test_swagger_collection_format_csv_to_multi_is_an_explode_change(tmp_path: Path) -> None:
+    old, new = _swagger_array_query("csv"), _swagger_array_query("multi")
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-explode-changed",
+        WARNING,
+        "GET /items",
+        args={"parameter": "ids", "in": "query", "old": False, "new": True},
+    )
+
+
+@covers("request-parameter-style-changed")
+def test_swagger_collection_format_pipes_to_multi_is_one_style_change(tmp_path: Path) -> None:
+    old, new = _swagger_array_query("pipes"), _swagger_array_query("multi")
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-style-changed",
+        WARNING,
+        "GET /items",
+        args={"parameter": "ids", "in": "query", "old": "pipeDelimited", "new": "form"},
+    )
+
+
 @covers("request-parameter-allow-empty-value-removed", "request-parameter-allow-empty-value-added")
 def test_a_query_parameter_no_longer_accepting_empty_values_is_breaking(tmp_path: Path) -> None:
     old, new = get_items(parameters=[query(allowEmptyValue=True)]), get_items(parameters=[query()])
-    expect(diff_docs(tmp_path, old, new), "request-parameter-allow-empty-value-removed", BREAKING, "GET /items",
-           args={"parameter": "q", "in": "query"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-allow-empty-value-removed",
+        BREAKING,
+        "GET /items",
+        args={"parameter": "q", "in": "query"},
+    )
     expect(diff_docs(tmp_path, new, old), "request-parameter-allow-empty-value-added", INFO, "GET /items")
 
 
@@ -469,7 +628,7 @@ def test_a_query_parameter_accepting_empty_values_is_info(tmp_path: Path) -> Non
     expect(diff_docs(tmp_path, new, old), "request-parameter-allow-empty-value-removed", BREAKING, "GET /items")
 
 
-# -- request bodies --------------------------------------------------------------------------------------------------
+# -- request bodies -------------------------------------------------------------------------------------------------
 def post_items(**fields: Any) -> dict[str, Any]:
     return api({"/items": {"post": op(**fields)}})
 
@@ -522,16 +681,27 @@ def _two_media(first: str, second: str | None) -> dict[str, Any]:
 @covers("request-body-media-type-added", "request-body-media-type-removed")
 def test_accepting_another_request_media_type_is_info(tmp_path: Path) -> None:
     old, new = post_items(requestBody=_two_media(JSON, None)), post_items(requestBody=_two_media(JSON, "text/csv"))
-    expect(diff_docs(tmp_path, old, new), "request-body-media-type-added", INFO, "POST /items",
-           f"{REQUEST_BODY}/content/text~1csv", {"media_type": "text/csv"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-body-media-type-added",
+        INFO,
+        "POST /items",
+        f"{REQUEST_BODY}/content/text~1csv",
+        {"media_type": "text/csv"},
+    )
     expect(diff_docs(tmp_path, new, old), "request-body-media-type-removed", BREAKING, "POST /items")
 
 
 @covers("request-body-media-type-removed", "request-body-media-type-added")
 def test_no_longer_accepting_a_request_media_type_is_breaking(tmp_path: Path) -> None:
     old, new = post_items(requestBody=_two_media(JSON, "text/csv")), post_items(requestBody=_two_media(JSON, None))
-    expect(diff_docs(tmp_path, old, new), "request-body-media-type-removed", BREAKING, "POST /items",
-           args={"media_type": "text/csv"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-body-media-type-removed",
+        BREAKING,
+        "POST /items",
+        args={"media_type": "text/csv"},
+    )
     expect(diff_docs(tmp_path, new, old), "request-body-media-type-added", INFO, "POST /items")
 
 
@@ -546,24 +716,37 @@ RESPONSES = f"{ITEMS}/get/responses"
 @covers("response-success-status-added", "response-success-status-removed")
 def test_adding_a_success_status_is_info(tmp_path: Path) -> None:
     old, new = responses(s200=OK), responses(s200=OK, s206=OK)
-    expect(diff_docs(tmp_path, old, new), "response-success-status-added", INFO, "GET /items",
-           f"{RESPONSES}/206", {"status": "206"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "response-success-status-added",
+        INFO,
+        "GET /items",
+        f"{RESPONSES}/206",
+        {"status": "206"},
+    )
     expect(diff_docs(tmp_path, new, old), "response-success-status-removed", BREAKING, "GET /items")
 
 
 @covers("response-success-status-removed", "response-success-status-added")
 def test_removing_a_success_status_is_breaking(tmp_path: Path) -> None:
     old, new = responses(s200=OK, s206=OK), responses(s200=OK)
-    expect(diff_docs(tmp_path, old, new), "response-success-status-removed", BREAKING, "GET /items",
-           args={"status": "206"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new), "response-success-status-removed", BREAKING, "GET /items", args={"status": "206"}
+    )
     expect(diff_docs(tmp_path, new, old), "response-success-status-added", INFO, "GET /items")
 
 
 @covers("response-non-success-status-added", "response-non-success-status-removed")
 def test_adding_an_error_status_is_info(tmp_path: Path) -> None:
     old, new = responses(s200=OK), responses(s200=OK, s404=OK)
-    expect(diff_docs(tmp_path, old, new), "response-non-success-status-added", INFO, "GET /items",
-           f"{RESPONSES}/404", {"status": "404"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "response-non-success-status-added",
+        INFO,
+        "GET /items",
+        f"{RESPONSES}/404",
+        {"status": "404"},
+    )
     expect(diff_docs(tmp_path, new, old), "response-non-success-status-removed", INFO, "GET /items")
 
 
@@ -577,8 +760,13 @@ def test_removing_an_error_status_is_info(tmp_path: Path) -> None:
 @covers("response-non-success-status-added")
 def test_folding_an_error_status_into_default_reports_only_the_new_default(tmp_path: Path) -> None:
     old, new = responses(s200=OK, s404=OK), responses(s200=OK, default=OK)
-    expect(diff_docs(tmp_path, old, new), "response-non-success-status-added", INFO, "GET /items",
-           args={"status": "default"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "response-non-success-status-added",
+        INFO,
+        "GET /items",
+        args={"status": "default"},
+    )
 
 
 def _json_response(*media: str) -> dict[str, Any]:
@@ -588,8 +776,14 @@ def _json_response(*media: str) -> dict[str, Any]:
 @covers("response-media-type-added", "response-media-type-removed")
 def test_returning_another_media_type_is_info(tmp_path: Path) -> None:
     old, new = responses(s200=_json_response(JSON)), responses(s200=_json_response(JSON, "text/csv"))
-    expect(diff_docs(tmp_path, old, new), "response-media-type-added", INFO, "GET /items",
-           f"{RESPONSES}/200/content/text~1csv", {"status": "200", "media_type": "text/csv"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "response-media-type-added",
+        INFO,
+        "GET /items",
+        f"{RESPONSES}/200/content/text~1csv",
+        {"status": "200", "media_type": "text/csv"},
+    )
     expect(diff_docs(tmp_path, new, old), "response-media-type-removed", BREAKING, "GET /items")
 
 
@@ -610,16 +804,27 @@ RATE = {"schema": {"type": "integer"}}
 @covers("response-header-added", "optional-response-header-removed")
 def test_adding_a_response_header_is_info(tmp_path: Path) -> None:
     old, new = _with_headers(), _with_headers(X_Rate=RATE)
-    expect(diff_docs(tmp_path, old, new), "response-header-added", INFO, "GET /items",
-           f"{RESPONSES}/200/headers/X-Rate", {"status": "200", "header": "X-Rate"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "response-header-added",
+        INFO,
+        "GET /items",
+        f"{RESPONSES}/200/headers/X-Rate",
+        {"status": "200", "header": "X-Rate"},
+    )
     expect(diff_docs(tmp_path, new, old), "optional-response-header-removed", WARNING, "GET /items")
 
 
 @covers("required-response-header-removed", "response-header-added")
 def test_removing_a_required_response_header_is_breaking(tmp_path: Path) -> None:
     old, new = _with_headers(X_Rate={**RATE, "required": True}), _with_headers()
-    expect(diff_docs(tmp_path, old, new), "required-response-header-removed", BREAKING, "GET /items",
-           args={"status": "200", "header": "X-Rate"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "required-response-header-removed",
+        BREAKING,
+        "GET /items",
+        args={"status": "200", "header": "X-Rate"},
+    )
     expect(diff_docs(tmp_path, new, old), "response-header-added", INFO, "GET /items")
 
 
@@ -633,8 +838,14 @@ def test_removing_an_optional_response_header_is_a_warning(tmp_path: Path) -> No
 @covers("response-header-became-optional", "response-header-became-required")
 def test_required_response_header_becoming_optional_is_breaking(tmp_path: Path) -> None:
     old, new = _with_headers(X_Rate={**RATE, "required": True}), _with_headers(X_Rate=RATE)
-    expect(diff_docs(tmp_path, old, new), "response-header-became-optional", BREAKING, "GET /items",
-           f"{RESPONSES}/200/headers/X-Rate", {"status": "200", "header": "X-Rate"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "response-header-became-optional",
+        BREAKING,
+        "GET /items",
+        f"{RESPONSES}/200/headers/X-Rate",
+        {"status": "200", "header": "X-Rate"},
+    )
     expect(diff_docs(tmp_path, new, old), "response-header-became-required", INFO, "GET /items")
 
 
@@ -645,7 +856,7 @@ def test_optional_response_header_becoming_required_is_info(tmp_path: Path) -> N
     expect(diff_docs(tmp_path, new, old), "response-header-became-optional", BREAKING, "GET /items")
 
 
-# -- security -----------------------------------------------------------------------------------------------------------
+# -- security -------------------------------------------------------------------------------------------------------
 OAUTH = {
     "type": "oauth2",
     "flows": {
@@ -659,8 +870,11 @@ OAUTH = {
 SCHEMES = {"key": {"type": "apiKey", "name": "X-Key", "in": "header"}, "oauth": OAUTH}
 
 
-def secured(operation: list[dict[str, Any]] | None = None, glob: list[dict[str, Any]] | None = None,
-            schemes: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def secured(
+    operation: list[dict[str, Any]] | None = None,
+    glob: list[dict[str, Any]] | None = None,
+    schemes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     fields = {} if operation is None else {"security": operation}
     top: dict[str, Any] = {"components": {"securitySchemes": SCHEMES if schemes is None else schemes}}
     if glob is not None:
@@ -671,8 +885,14 @@ def secured(operation: list[dict[str, Any]] | None = None, glob: list[dict[str, 
 @covers("api-security-removed", "api-security-added")
 def test_removing_a_security_alternative_from_an_operation_is_breaking(tmp_path: Path) -> None:
     old, new = secured([{"key": []}, {"oauth": ["read"]}]), secured([{"oauth": ["read"]}])
-    expect(diff_docs(tmp_path, old, new), "api-security-removed", BREAKING, "GET /items",
-           f"{ITEMS}/get/security", {"security": "key"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-security-removed",
+        BREAKING,
+        "GET /items",
+        f"{ITEMS}/get/security",
+        {"security": "key"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-security-added", INFO, "GET /items")
 
 
@@ -686,8 +906,13 @@ def test_adding_a_security_alternative_to_an_operation_is_info(tmp_path: Path) -
 @covers("api-security-scope-added", "api-security-scope-removed")
 def test_requiring_another_oauth_scope_on_an_operation_is_breaking(tmp_path: Path) -> None:
     old, new = secured([{"oauth": ["read"]}]), secured([{"oauth": ["read", "write"]}])
-    expect(diff_docs(tmp_path, old, new), "api-security-scope-added", BREAKING, "GET /items",
-           args={"scheme": "oauth", "scope": "write"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-security-scope-added",
+        BREAKING,
+        "GET /items",
+        args={"scheme": "oauth", "scope": "write"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-security-scope-removed", INFO, "GET /items")
 
 
@@ -706,8 +931,9 @@ def test_spelling_out_the_inherited_global_security_on_an_operation_is_no_change
 @covers("api-global-security-removed", "api-global-security-added")
 def test_removing_a_global_security_alternative_is_breaking(tmp_path: Path) -> None:
     old, new = secured(glob=[{"key": []}, {"oauth": ["read"]}]), secured(glob=[{"oauth": ["read"]}])
-    expect(diff_docs(tmp_path, old, new), "api-global-security-removed", BREAKING, None, "#/security",
-           {"security": "key"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new), "api-global-security-removed", BREAKING, None, "#/security", {"security": "key"}
+    )
     expect(diff_docs(tmp_path, new, old), "api-global-security-added", INFO, None)
 
 
@@ -721,8 +947,14 @@ def test_adding_a_global_security_alternative_is_info(tmp_path: Path) -> None:
 @covers("api-global-security-scope-added", "api-global-security-scope-removed")
 def test_requiring_another_global_oauth_scope_is_breaking(tmp_path: Path) -> None:
     old, new = secured(glob=[{"oauth": ["read"]}]), secured(glob=[{"oauth": ["read", "write"]}])
-    expect(diff_docs(tmp_path, old, new), "api-global-security-scope-added", BREAKING, None, "#/security",
-           {"scheme": "oauth", "scope": "write"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-global-security-scope-added",
+        BREAKING,
+        None,
+        "#/security",
+        {"scheme": "oauth", "scope": "write"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-global-security-scope-removed", INFO, None)
 
 
@@ -739,8 +971,14 @@ SCHEMES_AT = "#/components/securitySchemes"
 @covers("api-security-component-added", "api-security-component-removed")
 def test_adding_a_security_scheme_is_info(tmp_path: Path) -> None:
     old, new = secured(schemes={"key": SCHEMES["key"]}), secured()
-    expect(diff_docs(tmp_path, old, new), "api-security-component-added", INFO, None, f"{SCHEMES_AT}/oauth",
-           {"scheme": "oauth"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-security-component-added",
+        INFO,
+        None,
+        f"{SCHEMES_AT}/oauth",
+        {"scheme": "oauth"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-security-component-removed", INFO, None)
 
 
@@ -754,8 +992,14 @@ def test_removing_a_security_scheme_is_info(tmp_path: Path) -> None:
 @covers("api-security-component-type-changed")
 def test_changing_the_type_of_a_security_scheme_is_info(tmp_path: Path) -> None:
     old, new = secured(), secured(schemes={**SCHEMES, "key": {"type": "http", "scheme": "bearer"}})
-    expect(diff_docs(tmp_path, old, new), "api-security-component-type-changed", INFO, None, f"{SCHEMES_AT}/key",
-           {"scheme": "key", "old": "apiKey", "new": "http"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-security-component-type-changed",
+        INFO,
+        None,
+        f"{SCHEMES_AT}/key",
+        {"scheme": "key", "old": "apiKey", "new": "http"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-security-component-type-changed", INFO, None)
 
 
@@ -768,9 +1012,14 @@ def _oauth(**flow: Any) -> dict[str, Any]:
 @covers("api-security-component-oauth-url-changed")
 def test_moving_the_oauth_authorization_url_is_info(tmp_path: Path) -> None:
     old, new = secured(), _oauth(authorizationUrl="https://login.example.com/authorize")
-    expect(diff_docs(tmp_path, old, new), "api-security-component-oauth-url-changed", INFO, None,
-           f"{SCHEMES_AT}/oauth", {"scheme": "oauth", "flow": "authorizationCode",
-                                   "new": "https://login.example.com/authorize"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-security-component-oauth-url-changed",
+        INFO,
+        None,
+        f"{SCHEMES_AT}/oauth",
+        {"scheme": "oauth", "flow": "authorizationCode", "new": "https://login.example.com/authorize"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-security-component-oauth-url-changed", INFO, None)
 
 
@@ -784,8 +1033,13 @@ def test_moving_the_oauth_token_url_is_info(tmp_path: Path) -> None:
 @covers("api-security-component-oauth-scope-added", "api-security-component-oauth-scope-removed")
 def test_offering_another_oauth_scope_is_info(tmp_path: Path) -> None:
     old, new = secured(), _oauth(scopes={"read": "read", "write": "write", "admin": "admin"})
-    expect(diff_docs(tmp_path, old, new), "api-security-component-oauth-scope-added", INFO, None,
-           args={"scheme": "oauth", "scope": "admin"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-security-component-oauth-scope-added",
+        INFO,
+        None,
+        args={"scheme": "oauth", "scope": "admin"},
+    )
     expect(diff_docs(tmp_path, new, old), "api-security-component-oauth-scope-removed", INFO, None)
 
 
@@ -800,16 +1054,25 @@ def test_withdrawing_an_oauth_scope_from_a_scheme_is_info(tmp_path: Path) -> Non
 def test_swagger_oauth_scheme_is_compared_as_its_single_flow(tmp_path: Path) -> None:
     def swagger(url: str) -> dict[str, Any]:
         scheme = {"type": "oauth2", "flow": "implicit", "authorizationUrl": url, "scopes": {"read": "read"}}
-        return {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {"/items": {"get": op()}},
-                "securityDefinitions": {"oauth": scheme}}  # fmt: skip
+        return {
+            "swagger": "2.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/items": {"get": op()}},
+            "securityDefinitions": {"oauth": scheme},
+        }
 
     old, new = swagger("https://a.example.com/authorize"), swagger("https://b.example.com/authorize")
-    expect(diff_docs(tmp_path, old, new), "api-security-component-oauth-url-changed", INFO, None,
-           "#/securityDefinitions/oauth", {"scheme": "oauth", "flow": "implicit",
-                                          "new": "https://b.example.com/authorize"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "api-security-component-oauth-url-changed",
+        INFO,
+        None,
+        "#/securityDefinitions/oauth",
+        {"scheme": "oauth", "flow": "implicit", "new": "https://b.example.com/authorize"},
+    )
 
 
-# -- properties ---------------------------------------------------------------------------------------------------------
+# -- properties -----------------------------------------------------------------------------------------------------
 def request_object(schema: dict[str, Any]) -> dict[str, Any]:
     return post_items(requestBody=body(schema))
 
@@ -829,16 +1092,28 @@ RESPONSE_SCHEMA = f"{RESPONSES}/200/content/application~1json/schema"
 @covers("request-property-removed", "new-optional-request-property")
 def test_removing_a_request_property_is_a_warning(tmp_path: Path) -> None:
     old, new = request_object(obj(a=STRING, b=STRING)), request_object(obj(a=STRING))
-    expect(diff_docs(tmp_path, old, new), "request-property-removed", WARNING, "POST /items",
-           f"{REQUEST_SCHEMA}/properties/b", {"property": "b"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-property-removed",
+        WARNING,
+        "POST /items",
+        f"{REQUEST_SCHEMA}/properties/b",
+        {"property": "b"},
+    )
     expect(diff_docs(tmp_path, new, old), "new-optional-request-property", INFO, "POST /items")
 
 
 @covers("new-required-request-property", "request-property-removed")
 def test_adding_a_required_request_property_is_breaking(tmp_path: Path) -> None:
     old, new = request_object(obj(a=STRING)), request_object(obj(("b",), a=STRING, b=STRING))
-    expect(diff_docs(tmp_path, old, new), "new-required-request-property", BREAKING, "POST /items",
-           f"{REQUEST_SCHEMA}/properties/b", {"property": "b"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "new-required-request-property",
+        BREAKING,
+        "POST /items",
+        f"{REQUEST_SCHEMA}/properties/b",
+        {"property": "b"},
+    )
     expect(diff_docs(tmp_path, new, old), "request-property-removed", WARNING, "POST /items")
 
 
@@ -867,15 +1142,27 @@ def test_write_only_properties_do_not_count_in_responses(tmp_path: Path) -> None
 def test_a_nested_property_is_named_by_its_path_and_its_pointer_is_escaped(tmp_path: Path) -> None:
     old = request_object(obj(address=obj(city=STRING)))
     new = request_object(obj(address=obj(("a/b",), city=STRING, **{"a/b": STRING})))
-    expect(diff_docs(tmp_path, old, new), "new-required-request-property", BREAKING, "POST /items",
-           f"{REQUEST_SCHEMA}/properties/address/properties/a~1b", {"property": "address.a/b"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "new-required-request-property",
+        BREAKING,
+        "POST /items",
+        f"{REQUEST_SCHEMA}/properties/address/properties/a~1b",
+        {"property": "address.a/b"},
+    )
 
 
 @covers("response-required-property-removed", "response-required-property-added")
 def test_removing_a_required_response_property_is_breaking(tmp_path: Path) -> None:
     old, new = response_object(obj(("a", "b"), a=STRING, b=STRING)), response_object(obj(("a",), a=STRING))
-    expect(diff_docs(tmp_path, old, new), "response-required-property-removed", BREAKING, "GET /items",
-           f"{RESPONSE_SCHEMA}/properties/b", {"status": "200", "property": "b"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "response-required-property-removed",
+        BREAKING,
+        "GET /items",
+        f"{RESPONSE_SCHEMA}/properties/b",
+        {"status": "200", "property": "b"},
+    )
     expect(diff_docs(tmp_path, new, old), "response-required-property-added", INFO, "GET /items")
 
 
@@ -906,8 +1193,14 @@ PARAMETER_SCHEMA = f"{ITEMS}/get/parameters/query/filter/schema"
 @covers("request-parameter-property-removed", "new-optional-request-parameter-property")
 def test_removing_a_property_of_an_object_query_parameter_is_a_warning(tmp_path: Path) -> None:
     old, new = parameter_object(obj(a=STRING, b=STRING)), parameter_object(obj(a=STRING))
-    expect(diff_docs(tmp_path, old, new), "request-parameter-property-removed", WARNING, "GET /items",
-           f"{PARAMETER_SCHEMA}/properties/b", {"parameter": "filter", "in": "query", "property": "b"})  # fmt: skip
+    expect(
+        diff_docs(tmp_path, old, new),
+        "request-parameter-property-removed",
+        WARNING,
+        "GET /items",
+        f"{PARAMETER_SCHEMA}/properties/b",
+        {"parameter": "filter", "in": "query", "property": "b"},
+    )
     expect(diff_docs(tmp_path, new, old), "new-optional-request-parameter-property", INFO, "GET /items")
 
 

@@ -39,6 +39,16 @@ def _alternatives(keyword: str, *types: str) -> Schema:
     return {keyword: [{"type": t} for t in types]}
 
 
+def _discriminated(property_name: str = "kind", **mapping: str) -> Schema:
+    discriminator: dict[str, Any] = {"propertyName": property_name}
+    if mapping:
+        discriminator["mapping"] = {value: f"#/components/schemas/{target}" for value, target in mapping.items()}
+    return _with(OBJECT, discriminator=discriminator)
+
+
+TWO, THREE = ("string", "integer"), ("string", "integer", "boolean")
+
+
 PAIRS: dict[str, Pair] = {
     "type-changed": Pair(STRING, {"type": "boolean"}),
     "type-generalized": Pair({"type": "integer"}, {"type": "number"}),
@@ -76,29 +86,17 @@ PAIRS: dict[str, Pair] = {
     "reactivated": Pair(_with(STRING, deprecated=True), STRING),
     "additional-properties-restricted": Pair(OBJECT, _with(OBJECT, additionalProperties=False)),
     "additional-properties-allowed": Pair(_with(OBJECT, additionalProperties=False), OBJECT),
-    "one-of-added": Pair(_alternatives("oneOf", "string", "integer"), _alternatives("oneOf", "string", "integer", "boolean")),
-    "one-of-removed": Pair(_alternatives("oneOf", "string", "integer", "boolean"), _alternatives("oneOf", "string", "integer")),
-    "any-of-added": Pair(_alternatives("anyOf", "string", "integer"), _alternatives("anyOf", "string", "integer", "boolean")),
-    "any-of-removed": Pair(_alternatives("anyOf", "string", "integer", "boolean"), _alternatives("anyOf", "string", "integer")),
-    "discriminator-added": Pair(OBJECT, _with(OBJECT, discriminator={"propertyName": "kind"})),
-    "discriminator-removed": Pair(_with(OBJECT, discriminator={"propertyName": "kind"}), OBJECT),
-    "discriminator-property-name-changed": Pair(
-        _with(OBJECT, discriminator={"propertyName": "kind"}), _with(OBJECT, discriminator={"propertyName": "type"})
-    ),
-    "discriminator-mapping-added": Pair(
-        _with(OBJECT, discriminator={"propertyName": "kind", "mapping": {"a": "#/components/schemas/A"}}),
-        _with(OBJECT, discriminator={"propertyName": "kind", "mapping": {"a": "#/components/schemas/A",
-                                                                         "b": "#/components/schemas/B"}}),
-    ),  # fmt: skip
-    "discriminator-mapping-removed": Pair(
-        _with(OBJECT, discriminator={"propertyName": "kind", "mapping": {"a": "#/components/schemas/A",
-                                                                         "b": "#/components/schemas/B"}}),
-        _with(OBJECT, discriminator={"propertyName": "kind", "mapping": {"a": "#/components/schemas/A"}}),
-    ),  # fmt: skip
-    "discriminator-mapping-changed": Pair(
-        _with(OBJECT, discriminator={"propertyName": "kind", "mapping": {"a": "#/components/schemas/A"}}),
-        _with(OBJECT, discriminator={"propertyName": "kind", "mapping": {"a": "#/components/schemas/B"}}),
-    ),
+    # alternatives are matched by content, so the extra one is the only one added or removed
+    "one-of-added": Pair(_alternatives("oneOf", *TWO), _alternatives("oneOf", *THREE)),
+    "one-of-removed": Pair(_alternatives("oneOf", *THREE), _alternatives("oneOf", *TWO)),
+    "any-of-added": Pair(_alternatives("anyOf", *TWO), _alternatives("anyOf", *THREE)),
+    "any-of-removed": Pair(_alternatives("anyOf", *THREE), _alternatives("anyOf", *TWO)),
+    "discriminator-added": Pair(OBJECT, _discriminated()),
+    "discriminator-removed": Pair(_discriminated(), OBJECT),
+    "discriminator-property-name-changed": Pair(_discriminated(), _discriminated("type")),
+    "discriminator-mapping-added": Pair(_discriminated(a="A"), _discriminated(a="A", b="B")),
+    "discriminator-mapping-removed": Pair(_discriminated(a="A", b="B"), _discriminated(a="A")),
+    "discriminator-mapping-changed": Pair(_discriminated(a="A"), _discriminated(a="B")),
     "const-changed": Pair(_with(STRING, const="a"), _with(STRING, const="b")),
     "content-encoding-changed": Pair(_with(STRING, contentEncoding="base64"), _with(STRING, contentEncoding="base32")),
     "content-media-type-changed": Pair(
@@ -145,16 +143,23 @@ PAIRS: dict[str, Pair] = {
     "became-not-read-only": Pair(_with(STRING, readOnly=True), STRING),
     "became-write-only": Pair(STRING, _with(STRING, writeOnly=True)),
     "became-not-write-only": Pair(_with(STRING, writeOnly=True), STRING),
-}  # fmt: skip
+}
 
 # bound keyword -> the schema it makes sense on
 _BOUNDED: dict[str, Schema] = {
-    "maximum": {"type": "number"}, "minimum": {"type": "number"},
-    "exclusiveMaximum": {"type": "number"}, "exclusiveMinimum": {"type": "number"},
-    "maxLength": STRING, "minLength": STRING, "maxItems": ARRAY, "minItems": ARRAY,
-    "maxProperties": OBJECT, "minProperties": OBJECT,
-    "maxContains": _with(ARRAY, contains={"const": "a"}), "minContains": _with(ARRAY, contains={"const": "a"}),
-}  # fmt: skip
+    "maximum": {"type": "number"},
+    "minimum": {"type": "number"},
+    "exclusiveMaximum": {"type": "number"},
+    "exclusiveMinimum": {"type": "number"},
+    "maxLength": STRING,
+    "minLength": STRING,
+    "maxItems": ARRAY,
+    "minItems": ARRAY,
+    "maxProperties": OBJECT,
+    "minProperties": OBJECT,
+    "maxContains": _with(ARRAY, contains={"const": "a"}),
+    "minContains": _with(ARRAY, contains={"const": "a"}),
+}
 for _keyword, _stem in BOUNDS.items():
     _base = _BOUNDED[_keyword]
     PAIRS[f"{_stem}-increased"] = Pair({**_base, _keyword: 2}, {**_base, _keyword: 5})
@@ -202,7 +207,7 @@ def mirror(aspect: str) -> str | None:
     raise AssertionError(f"no mirror known for {aspect}")
 
 
-# -- one spec per context ------------------------------------------------------------------------------------------
+# -- one spec per context -------------------------------------------------------------------------------------------
 OK = {"description": "ok"}
 JSON = "application/json"
 
@@ -212,7 +217,9 @@ def _document(paths: dict[str, Any]) -> dict[str, Any]:
 
 
 def _query_parameter(schema: Schema) -> dict[str, Any]:
-    return {"/items": {"get": {"parameters": [{"name": "q", "in": "query", "schema": schema}], "responses": {"200": OK}}}}
+    return {
+        "/items": {"get": {"parameters": [{"name": "q", "in": "query", "schema": schema}], "responses": {"200": OK}}}
+    }
 
 
 def _request_body(schema: Schema) -> dict[str, Any]:
@@ -238,6 +245,7 @@ class Template:
 _PARAMETER = "#/paths/~1items/get/parameters/query/q/schema"
 _BODY = "#/paths/~1items/post/requestBody/content/application~1json/schema"
 _RESPONSE = "#/paths/~1items/get/responses/200/content/application~1json/schema"
+_HEADER = "#/paths/~1items/get/responses/200/headers/X-Rate/schema"
 TEMPLATES: dict[str, Template] = {
     "request-parameter": Template(_query_parameter, False, "GET /items", _PARAMETER),
     "request-parameter-property": Template(_query_parameter, True, "GET /items", f"{_PARAMETER}/properties/p"),
@@ -245,8 +253,8 @@ TEMPLATES: dict[str, Template] = {
     "request-property": Template(_request_body, True, "POST /items", f"{_BODY}/properties/p"),
     "response-body": Template(_response_body, False, "GET /items", _RESPONSE),
     "response-property": Template(_response_body, True, "GET /items", f"{_RESPONSE}/properties/p"),
-    "response-header": Template(_response_header, False, "GET /items", "#/paths/~1items/get/responses/200/headers/X-Rate/schema"),
-}  # fmt: skip
+    "response-header": Template(_response_header, False, "GET /items", _HEADER),
+}
 
 
 def spec_for(context: str, schema: Schema, required: bool) -> dict[str, Any]:
@@ -254,8 +262,6 @@ def spec_for(context: str, schema: Schema, required: bool) -> dict[str, Any]:
     if template.in_property:
         schema = {"type": "object", "properties": {"p": schema}, **({"required": ["p"]} if required else {})}
     return _document(template.paths(schema))
-
-
 
 
 def _is_generated(rule_id: str) -> bool:
