@@ -78,6 +78,36 @@ def rules(
     sys.stdout.write(rules_markdown() if format == "markdown" else rules_text())
 
 
+config_app = typer.Typer(help="Validate and inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[
+        Path | None, typer.Argument(help="Config file (default: $MONITOR_CONFIG or config/monitor.yaml).")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Same as FILE.")] = None,
+) -> None:
+    """Validate the configuration and print what will be watched."""
+    from monitor.config import load_settings
+    from monitor.redact import redact_url
+
+    settings = load_settings(file or config)
+    out = [f"database: {redact_url(settings.database_url)}"]
+    for platform, name, spec in settings.spec_sources():
+        out.append(f"spec  {platform}/{name}  every {spec.every}  {redact_url(spec.url)}")
+    for platform, name, feed in settings.feed_sources():
+        out.append(f"{feed.kind:<5} {platform}/{name}  every {feed.every}  {redact_url(feed.url)}")
+    for platform, p in settings.platforms.items():
+        if p.sandbox is not None:
+            out.append(f"sandbox {platform}  {redact_url(p.sandbox.base_url)}  auth {p.sandbox.auth.type}")
+    for name, integration in settings.integrations.items():
+        uses = ", ".join(f"{k}: {len(v)} operation(s)" for k, v in integration.uses.items())
+        out.append(f"integration {name}  {uses}  environments: {', '.join(integration.environments)}")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -93,6 +123,7 @@ def _one_line(text: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; known errors become one line on stderr and an exit code, never a traceback."""
     from monitor.engine.errors import EngineError
+    from monitor.errors import InputError, UpstreamError
 
     try:
         code = app(args=argv, standalone_mode=False)
@@ -104,9 +135,12 @@ def main(argv: list[str] | None = None) -> None:
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument, bad value
         sys.stderr.write(f"error: {_one_line(exc.format_message())}\n")
         code = EXIT_BAD_INPUT
-    except EngineError as exc:
+    except (EngineError, InputError) as exc:
         sys.stderr.write(f"error: {_one_line(str(exc))}\n")
         code = EXIT_BAD_INPUT
+    except UpstreamError as exc:
+        sys.stderr.write(f"error: {_one_line(str(exc))}\n")
+        code = EXIT_UNKNOWN
     except BrokenPipeError:
         code = EXIT_OK
     sys.exit(code if isinstance(code, int) else EXIT_OK)

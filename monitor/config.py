@@ -1,0 +1,256 @@
+"""Settings: config/monitor.yaml, `${ENV_VAR}` placeholders and MONITOR_* overrides, validated once at start."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from monitor.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/monitor.yaml")
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`30s`, `15m`, `6h`, `1d` (or a number of seconds) as a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 6h or 1d")
+    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SpecSource(_Strict):
+    url: str
+    every: Duration = timedelta(hours=6)
+    format: Literal["auto", "json", "yaml"] = "auto"
+
+
+class FeedSource(_Strict):
+    url: str
+    every: Duration = timedelta(hours=1)
+    kind: Literal["feed", "page"] = "feed"
+    selector: str | None = None  # CSS selector that turns a changelog page into entries (kind: page)
+    ignore_text: list[str] = Field(default_factory=list)
+    trigger_text: list[str] = Field(default_factory=list)
+
+
+class SandboxAuth(_Strict):
+    type: Literal["none", "header", "bearer", "oauth2", "lwa"] = "none"
+    header: str | None = None
+    value: SecretStr | None = None
+    token: SecretStr | None = None
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    token_url: str | None = None
+    scope: str | None = None
+
+
+class Sandbox(_Strict):
+    base_url: str
+    auth: SandboxAuth = SandboxAuth()
+    rate_limit: str = "5/s"
+    operations: list[str] | None = None
+    is_sandbox: bool = False  # set to declare a host outside the known sandbox hosts as one
+    time_budget: Duration = timedelta(minutes=5)
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if not re.match(r"^\d+(\.\d+)?/(s|m)$", value):
+            raise ValueError(f"{value!r} is not a rate such as 5/s or 60/m")
+        return value
+
+
+class Platform(_Strict):
+    specs: dict[str, SpecSource] = Field(default_factory=dict)
+    feeds: dict[str, FeedSource] = Field(default_factory=dict)
+    sandbox: Sandbox | None = None
+
+
+class Environment(_Strict):
+    report_only: bool = False
+
+
+class Integration(_Strict):
+    uses: dict[str, list[str]]  # "platform/spec" -> operations (operationId or METHOD /path)
+    environments: dict[str, Environment] = Field(default_factory=lambda: {"production": Environment()})
+
+
+class ApiToken(_Strict):
+    name: str
+    scopes: list[Literal["read", "gate", "admin"]]
+    sha256: str
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise ValueError("must be the 64-hex-digit sha256 printed by `monitor token create`")
+        return value
+
+
+class Api(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    tokens: list[ApiToken] = Field(default_factory=list)
+
+
+class SlackRoute(_Strict):
+    match: dict[str, str] = Field(default_factory=dict)
+    channel: str
+
+
+class Slack(_Strict):
+    token: SecretStr
+    routes: list[SlackRoute] = Field(default_factory=list)
+    base_url: str | None = None  # tests point this at a local fake
+
+
+class Alerts(_Strict):
+    slack: Slack | None = None
+
+
+class Nightly(_Strict):
+    cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+    slack_channel: str | None = None
+
+
+class Reports(_Strict):
+    nightly: Nightly | None = None
+
+
+class Settings(_Strict):
+    database_url: str = "sqlite:///monitor.db"
+    api: Api = Api()
+    allow_hosts: list[str] = Field(default_factory=list)
+    platforms: dict[str, Platform] = Field(default_factory=dict)
+    integrations: dict[str, Integration] = Field(default_factory=dict)
+    alerts: Alerts = Alerts()
+    reports: Reports = Reports()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        if value.startswith("postgresql://"):  # psycopg 3 is the driver we ship
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+
+    def spec_sources(self) -> list[tuple[str, str, SpecSource]]:
+        return [(p, name, s) for p, platform in self.platforms.items() for name, s in platform.specs.items()]
+
+    def feed_sources(self) -> list[tuple[str, str, FeedSource]]:
+        return [(p, name, f) for p, platform in self.platforms.items() for name, f in platform.feeds.items()]
+
+
+def expand_placeholders(value: Any, file: str, path: str = "") -> Any:
+    """Replace `${VAR}` with the environment's value; a missing variable names itself and its key."""
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConfigError(f"{file}: {path or 'value'}: environment variable {name} is not set")
+            return os.environ[name]
+
+        return _PLACEHOLDER.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: expand_placeholders(v, file, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_placeholders(v, file, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def load_settings(path: str | Path | None = None, *, environ: dict[str, str] | None = None) -> Settings:
+    """Read, expand and validate the configuration; every problem is one ConfigError naming file and key.
+
+    The file is `path`, else $MONITOR_CONFIG, else config/monitor.yaml; a missing default file means an
+    empty configuration, a missing explicit one is an error. MONITOR_DATABASE_URL overrides database_url.
+    """
+    env = os.environ if environ is None else environ
+    explicit = path is not None or "MONITOR_CONFIG" in env
+    file = Path(path) if path is not None else Path(env.get("MONITOR_CONFIG", DEFAULT_CONFIG))
+    data: Any = {}
+    if file.exists():
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+            raise ConfigError(f"{file}{where}: invalid YAML: {exc.problem}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{file}: the configuration must be a mapping of keys")
+    elif explicit:
+        raise ConfigError(f"{file}: configuration file not found")
+    data = expand_placeholders(data, str(file))
+    if env.get("MONITOR_DATABASE_URL"):
+        data["database_url"] = env["MONITOR_DATABASE_URL"]
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_first_error(file, exc)) from exc
+
+
+def _first_error(file: Path, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        parent = err["loc"][:-1]
+        model = _model_at(parent)
+        hint = ""
+        if model is not None:
+            close = difflib.get_close_matches(str(err["loc"][-1]), list(model.model_fields), n=1)
+            hint = f" (did you mean `{close[0]}`?)" if close else ""
+        return f"{file}: {key}: unknown key{hint}"
+    return f"{file}: {key}: {err['msg']}"
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that sits at a validation location, to suggest a close key."""
+    current: Any = Settings
+    for part in loc:
+        current = _unwrap_optional(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        else:  # dict[str, X] or list[X]: the key or index steps into X
+            args = get_args(current)
+            if not args:
+                return None
+            current = args[-1]
+    current = _unwrap_optional(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if len(args) == 1 and type(None) in get_args(annotation):
+        return args[0]
+    return annotation

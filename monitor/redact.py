@@ -1,0 +1,144 @@
+"""The one place that masks secrets in URLs, headers and text before they reach logs, the store, reports or Slack."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+
+MASK = "***"
+
+# Query or fragment parameter names (compared lower-case, camelCase split into words) whose values are secrets.
+_SECRET_PARAM_WORDS = frozenset(
+    {
+        "token",
+        "key",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "signature",
+        "sig",
+        "credential",
+        "credentials",
+        "auth",
+        "authorization",
+        "apikey",
+        "session",
+        "sessionid",
+    }
+)
+# Substrings that mark a secret even when glued to other words (`accesstoken`, `clientsecret`, `x-goog-signature`).
+_SECRET_PARAM_PARTS = ("token", "secret", "passw", "apikey", "signature", "credential")
+# AWS SigV4 presigned URLs carry the signature, credential and session token as X-Amz-* parameters.
+_SECRET_PARAM_PREFIXES = ("x-amz-",)
+
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-amz-access-token"})
+_SECRET_HEADER_PARTS = ("token", "secret", "key", "auth", "cookie", "passw", "signature", "credential", "session")
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WORD_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
+class SecretLike(Protocol):
+    """Anything holding a secret the way pydantic's `SecretStr` does."""
+
+    def get_secret_value(self) -> str: ...
+
+
+def is_secret_param(name: str) -> bool:
+    """Whether a query or fragment parameter with this name carries a secret."""
+    lowered = name.lower()
+    if lowered.startswith(_SECRET_PARAM_PREFIXES) or any(part in lowered for part in _SECRET_PARAM_PARTS):
+        return True
+    # Whole words only for short markers, so `keyword` or `signed` stay readable while `api_key` or `sig` are masked.
+    words = _WORD_SEPARATORS.split(_CAMEL_BOUNDARY.sub("_", name).lower())
+    return any(word in _SECRET_PARAM_WORDS for word in words)
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether an HTTP header with this name carries a secret."""
+    lowered = name.lower()
+    return lowered in _SECRET_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS)
+
+
+def redact_url(url: str) -> str:
+    """The URL with its userinfo password and secret query/fragment parameter values replaced by `***`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        # An unparsable URL may still hold a secret anywhere; say nothing rather than leak it.
+        return MASK
+    netloc = _redact_netloc(parts.netloc)
+    query = _redact_params(parts.query)
+    fragment = _redact_params(parts.fragment)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+def secrets_in_url(url: str) -> list[str]:
+    """The secret values `redact_url` masks, raw and as they appear in the URL, for `redact_text` on messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return [url]
+    found: list[str] = []
+    userinfo, _, _ = parts.netloc.rpartition("@")
+    if userinfo:
+        user, has_password, password = userinfo.partition(":")
+        found.append(password if has_password else user)
+    for params in (parts.query, parts.fragment):
+        found.extend(value for name, value in _split_params(params) if value and is_secret_param(unquote_plus(name)))
+    return [s for value in found if value for s in (value, unquote_plus(value))]
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of the headers with secret-bearing values replaced by `***` (names and their case kept)."""
+    return {name: MASK if is_secret_header(name) else value for name, value in headers.items()}
+
+
+def redact_text(text: str, secrets: Iterable[str | SecretLike | None]) -> str:
+    """The text with every known secret value (raw or URL-encoded) replaced by `***`."""
+    values = {_secret_value(secret) for secret in secrets}
+    forms = {form for value in values if value for form in (value, quote(value, safe=""), quote_plus(value))}
+    # Longest first, so a secret that contains another is masked whole rather than leaving its remainder visible.
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
+    return text
+
+
+def _secret_value(secret: str | SecretLike | None) -> str:
+    if secret is None:
+        return ""
+    return secret if isinstance(secret, str) else secret.get_secret_value()
+
+
+def _redact_netloc(netloc: str) -> str:
+    userinfo, at, hostport = netloc.rpartition("@")
+    if not at:
+        return netloc
+    user, has_password, _ = userinfo.partition(":")
+    # A lone userinfo is usually a token (`https://<token>@github.com/...`), so it is masked like a password.
+    masked = f"{user}:{MASK}" if has_password else MASK
+    return f"{masked}@{hostport}"
+
+
+def _split_params(params: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in params.split("&"):
+        name, _, value = item.partition("=")
+        pairs.append((name, value))
+    return pairs
+
+
+def _redact_params(params: str) -> str:
+    """Mask values in `a=1&b=2` text in place, leaving the other parameters byte-for-byte as they were."""
+    if not params:
+        return params
+    items = []
+    for item in params.split("&"):
+        name, has_value, value = item.partition("=")
+        if has_value and value and is_secret_param(unquote_plus(name)):
+            item = f"{name}={MASK}"
+        items.append(item)
+    return "&".join(items)

@@ -1,0 +1,1 @@
+"""Where the service gets its inputs: the safe fetcher, spec and feed polling, announcements."""

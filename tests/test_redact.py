@@ -1,0 +1,111 @@
+"""monitor.redact: secrets in URLs, headers and free text become `***`, everything else stays as it was."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from monitor.redact import (
+    is_secret_header,
+    is_secret_param,
+    redact_headers,
+    redact_text,
+    redact_url,
+    secrets_in_url,
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("https://api.example.com/v1/orders?page=2", "https://api.example.com/v1/orders?page=2"),
+        ("https://user:hunter2@example.com/x", "https://user:***@example.com/x"),
+        ("https://ghp_abc123@github.com/org/repo.git", "https://***@github.com/org/repo.git"),
+        ("https://x.test/?access_token=A1&page=2", "https://x.test/?access_token=***&page=2"),
+        ("https://x.test/?Token=A&API_KEY=B&apiKey=C&Secret=D", "https://x.test/?Token=***&API_KEY=***&apiKey=***&Secret=***"),
+        ("https://x.test/?client_secret=A&password=B&sig=C", "https://x.test/?client_secret=***&password=***&sig=***"),
+        ("https://x.test/?refresh_token=A&key=B&accessKey=C", "https://x.test/?refresh_token=***&key=***&accessKey=***"),
+        (
+            "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2F20250101&X-Amz-Signature=f00",
+            "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=***&X-Amz-Credential=***&X-Amz-Signature=***",
+        ),
+        ("https://x.test/?Signature=abc&Expires=1700000000", "https://x.test/?Signature=***&Expires=1700000000"),
+        ("https://x.test/cb#access_token=A&state=s", "https://x.test/cb#access_token=***&state=s"),
+        ("https://x.test/#section-2", "https://x.test/#section-2"),
+        ("https://x.test/?keyword=shoes&signed=1&flag", "https://x.test/?keyword=shoes&signed=1&flag"),
+        ("https://x.test/?a=%20b+c&token=", "https://x.test/?a=%20b+c&token="),  # untouched bytes, nothing to mask
+        ("https://x.test/?acc%65ss_token=A", "https://x.test/?acc%65ss_token=***"),  # encoded names are decoded first
+    ],
+)  # fmt: skip
+def test_redact_url_masks_passwords_and_secret_parameters(url: str, masked: str) -> None:
+    assert redact_url(url) == masked
+
+
+def test_redact_url_says_nothing_about_an_unparsable_url() -> None:
+    assert redact_url("http://[::1/?token=abc") == "***"
+
+
+@pytest.mark.parametrize(
+    "name", ["token", "access_token", "id_token", "api_key", "X-API-KEY", "clientSecret", "pwd", "X-Amz-Date", "sig"]
+)
+def test_secret_parameter_names(name: str) -> None:
+    assert is_secret_param(name)
+
+
+@pytest.mark.parametrize("name", ["page", "keyword", "signed", "design", "limit", "MarketplaceIds"])
+def test_ordinary_parameter_names(name: str) -> None:
+    assert not is_secret_param(name)
+
+
+def test_redact_headers_masks_credentials_and_keeps_the_rest() -> None:
+    headers = {
+        "Authorization": "Bearer abc",
+        "Proxy-Authorization": "Basic xyz",
+        "Cookie": "sid=1",
+        "Set-Cookie": "sid=2",
+        "x-amz-access-token": "Atza|1",
+        "X-Api-Key": "k",
+        "X-Refresh-Token": "r",
+        "X-Client-Secret": "s",
+        "Accept": "application/json",
+        "User-Agent": "monitor/0.1.0",
+        "ETag": '"abc"',
+    }
+
+    masked = redact_headers(headers)
+
+    assert masked == {
+        **{name: "***" for name in list(headers)[:8]},
+        "Accept": "application/json",
+        "User-Agent": "monitor/0.1.0",
+        "ETag": '"abc"',
+    }
+    assert headers["Authorization"] == "Bearer abc"  # a copy: the caller's headers still work
+
+
+@pytest.mark.parametrize("name", ["authorization", "COOKIE", "X-Auth-Token", "x-goog-api-key", "X-Session-Id"])
+def test_secret_header_names(name: str) -> None:
+    assert is_secret_header(name)
+
+
+def test_redact_text_masks_known_values_raw_and_url_encoded() -> None:
+    token = "Atza|IwEB+abc/def"
+    text = f"refresh failed for {token}; url=https://x.test/?t=Atza%7CIwEB%2Babc%2Fdef; form=Atza%7CIwEB%2Babc%2Fdef"
+
+    masked = redact_text(text, [token, None, ""])
+
+    assert masked == "refresh failed for ***; url=https://x.test/?t=***; form=***"
+
+
+def test_redact_text_masks_the_longest_secret_whole_and_takes_secret_str() -> None:
+    masked = redact_text("key=abcdef and abc", [SecretStr("abc"), "abcdef"])
+
+    assert masked == "key=*** and ***"
+
+
+def test_secrets_in_url_feed_redact_text() -> None:
+    url = "https://u:p%40ss@x.test/?access_token=T%2B1&page=2"
+
+    assert redact_text(f"could not fetch {url}", secrets_in_url(url)) == (
+        "could not fetch https://u:***@x.test/?access_token=***&page=2"
+    )
