@@ -125,7 +125,11 @@ class SchemaComparer:
             out.extend(check(pair))
         old_props, new_props = properties_of(old), properties_of(new)
         if old_props or new_props:
-            out.extend(check_properties(pair, old_props, new_props, self.new.deref, lambda n: self._child(place, n)))
+            out.extend(
+                check_properties(
+                    pair, old_props, new_props, self.old.deref, self.new.deref, lambda n: self._child(place, n)
+                )
+            )
             for name in old_props.keys() & new_props.keys():
                 out.extend(self.compare(old_props[name], new_props[name], self._child(place, name), depth + 1))
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
@@ -147,15 +151,23 @@ class SchemaComparer:
             o, n = old.get(keyword), new.get(keyword)
             if isinstance(o, list) or isinstance(n, list):
                 matched, removed, added = match_branches(
-                    o if isinstance(o, list) else [], n if isinstance(n, list) else [], self.new.deref, self.same
+                    o if isinstance(o, list) else [],
+                    n if isinstance(n, list) else [],
+                    self.old.deref,
+                    self.new.deref,
+                    self.same,
                 )
-                out.extend(check_alternatives(pair, keyword, removed, added, self.new.deref))
+                out.extend(check_alternatives(pair, keyword, removed, added, self.old.deref, self.new.deref))
                 for i, (a, b) in enumerate(matched):
                     out.extend(self.compare(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1))
         return out
 
     def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:
-        """Merge allOf parts into one schema, so moving properties into or out of allOf changes nothing."""
+        """Merge allOf parts into one schema, so moving properties into or out of allOf changes nothing.
+
+        `oneOf: [X, {type: null}]` (the OpenAPI 3.1 way to say nullable) becomes X marked nullable.
+        """
+        schema = self._unwrap_nullable(schema, resolver)
         parts = schema.get("allOf")
         if not isinstance(parts, list) or depth > 8:
             return schema
@@ -180,6 +192,24 @@ class SchemaComparer:
         if required:
             merged["required"] = required
         return merged
+
+    @staticmethod
+    def _unwrap_nullable(schema: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
+        for keyword in ("oneOf", "anyOf"):
+            branches = schema.get(keyword)
+            if not isinstance(branches, list) or len(branches) != 2:
+                continue
+            resolved = [resolver.deref(b) for b in branches]
+            nulls = [
+                i for i, b in enumerate(resolved) if isinstance(b, dict) and b.get("type") == "null" and len(b) == 1
+            ]
+            if len(nulls) != 1 or not isinstance(resolved[1 - nulls[0]], dict):
+                continue
+            merged = {k: v for k, v in schema.items() if k != keyword}
+            merged.update(resolved[1 - nulls[0]])
+            merged["nullable"] = True
+            return merged
+        return schema
 
     @staticmethod
     def _child(place: Place, name: str) -> Place:

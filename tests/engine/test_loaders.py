@@ -200,3 +200,9 @@ def test_deeply_nested_schema_is_cut_off_not_crashing(tmp_path: Path) -> None:
     (tmp_path / "b.json").write_text(json.dumps(doc("integer")))
     result = diff(load_spec(tmp_path / "a.json"), load_spec(tmp_path / "b.json"))
     assert result.changes == []  # the change sits below the depth limit; no RecursionError
+
+
+def test_stray_non_utf8_bytes_in_descriptions_are_replaced_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "cp1252.json"
+    path.write_bytes(b'{"openapi": "3.0.3", "info": {"title": "it\x92s", "version": "1"}, "paths": {}}')
+    assert load_spec(path).title == "it\ufffds"

@@ -34,6 +34,14 @@ def parse_json(data: bytes, name: str) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        if "UTF-8" not in exc.msg:
+            raise SpecError(name, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from exc
+    # Real specs carry stray cp1252 bytes in descriptions (Amazon services 6a74cd37); like Go's decoder,
+    # replace them rather than refuse the whole file.
+    text = data.decode("utf-8", errors="replace")
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         raise SpecError(name, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from exc
 
 

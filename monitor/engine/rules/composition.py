@@ -24,7 +24,11 @@ def _label(branch: Any, deref: Callable[[Any], Any]) -> str:
 
 
 def match_branches(
-    old: list[Any], new: list[Any], deref: Callable[[Any], Any], same: Callable[[Any, Any], bool]
+    old: list[Any],
+    new: list[Any],
+    old_deref: Callable[[Any], Any],
+    new_deref: Callable[[Any], Any],
+    same: Callable[[Any, Any], bool],
 ) -> tuple[list[tuple[Any, Any]], list[Any], list[Any]]:
     """Pair alternatives: by component name, then equal content, then title, then the one left on each side.
 
@@ -33,19 +37,19 @@ def match_branches(
     old_left, new_left = list(old), list(new)
     pairs: list[tuple[Any, Any]] = []
 
-    def take(key: Callable[[Any], Any]) -> None:
+    def take(key: Callable[[Any, Callable[[Any], Any]], Any]) -> None:
         for o in list(old_left):
-            ko = key(o)
+            ko = key(o, old_deref)
             if ko is None:
                 continue
             for n in new_left:
-                if key(n) == ko:
+                if key(n, new_deref) == ko:
                     pairs.append((o, n))
                     old_left.remove(o)
                     new_left.remove(n)
                     break
 
-    take(lambda b: b["$ref"] if isinstance(b, dict) and isinstance(b.get("$ref"), str) else None)
+    take(lambda b, _: b["$ref"] if isinstance(b, dict) and isinstance(b.get("$ref"), str) else None)
     for o in list(old_left):
         for n in new_left:
             if same(o, n):
@@ -53,8 +57,8 @@ def match_branches(
                 old_left.remove(o)
                 new_left.remove(n)
                 break
-    take(lambda b: _title(deref(b)))
-    take(lambda b: _label(b, deref) if isinstance(b, dict) and "$ref" in b else None)
+    take(lambda b, deref: _title(deref(b)))
+    take(lambda b, deref: _label(b, deref) if isinstance(b, dict) and "$ref" in b else None)
     if len(old_left) == 1 and len(new_left) == 1:
         pairs.append((old_left.pop(), new_left.pop()))
     return pairs, old_left, new_left
@@ -65,13 +69,18 @@ def _title(schema: Any) -> str | None:
 
 
 def check_alternatives(
-    p: SchemaPair, keyword: str, removed: list[Any], added: list[Any], deref: Callable[[Any], Any]
+    p: SchemaPair,
+    keyword: str,
+    removed: list[Any],
+    added: list[Any],
+    old_deref: Callable[[Any], Any],
+    new_deref: Callable[[Any], Any],
 ) -> Iterator[Finding]:
     stem = "one-of" if keyword == "oneOf" else "any-of"
     for branch in removed:
-        yield p.finding(f"{stem}-removed", alternative=_label(branch, deref))
+        yield p.finding(f"{stem}-removed", alternative=_label(branch, old_deref))
     for branch in added:
-        yield p.finding(f"{stem}-added", alternative=_label(branch, deref))
+        yield p.finding(f"{stem}-added", alternative=_label(branch, new_deref))
 
 
 def check_discriminator(p: SchemaPair) -> Iterator[Finding]:

@@ -43,16 +43,16 @@ def required_of(schema: dict[str, Any]) -> set[str]:
 
 
 def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[str, Any],
-                     deref: Any, child: Any) -> Iterator[Finding]:  # fmt: skip
+                     old_deref: Any, new_deref: Any, child: Any) -> Iterator[Finding]:  # fmt: skip
     """Properties added or removed; readOnly ones do not count in requests, writeOnly ones not in responses.
 
-    `child(name)` makes the place of a property; `deref` resolves a property schema's $ref.
+    `child(name)` makes the place of a property; `*_deref` resolve a property schema's $ref in its own spec.
     """
     old_req, new_req = required_of(p.old), required_of(p.new)
     scope, direction = p.place.scope, p.place.direction
     hidden = "readOnly" if direction is REQUEST else "writeOnly"
     for name in old_props.keys() - new_props.keys():
-        if _flag(deref(old_props[name]), hidden):
+        if _flag(old_deref(old_props[name]), hidden):
             continue
         if scope == "parameter":
             rule = "request-parameter-property-removed"
@@ -62,7 +62,7 @@ def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[s
             rule = "response-required-property-removed" if name in old_req else "response-optional-property-removed"
         yield _finding(p, rule, name)
     for name in new_props.keys() - old_props.keys():
-        if _flag(deref(new_props[name]), hidden):
+        if _flag(new_deref(new_props[name]), hidden):
             continue
         required = name in new_req
         if scope == "parameter":
