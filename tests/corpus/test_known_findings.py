@@ -290,37 +290,17 @@ def test_bolcom_request_enum_dropped_entirely_is_not_breaking() -> None:
     assert not breaking(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine bug: security [{api_key, oauth2}] -> [{api_key}] on GET /v3/application/feedback is reported as "
-    "api-security-removed (breaking), but the new requirement is a subset of the old one: every client that "
-    "authenticated before still does (oasdiff: info)",
-)
 def test_etsy_security_requirement_relaxed_is_not_breaking() -> None:
     result = run("etsy/openapi-v3/406d479f_2021-03-20.json", "etsy/openapi-v3/2eb8cb0f_2021-03-22.json")
     assert not find(result.changes, "api-security-removed")
     assert not breaking(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine bug: `default: null` dropped from the was_paid/was_shipped query parameters is reported as "
-    "request-parameter-default-value-removed (breaking) with message 'The default value `None` ...'; a null "
-    "default is no default (oasdiff reports nothing)",
-)
 def test_etsy_null_default_dropped_is_not_breaking() -> None:
     result = run("etsy/openapi-v3/9f993e18_2021-02-08.json", "etsy/openapi-v3/88a151bd_2021-03-08.json")
     assert not find(result.changes, "request-parameter-default-value-removed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine bug (messages): spec values are rendered as Python literals (`False`, `None`) instead of JSON "
-    "(`false`, `null`)",
-)
 def test_messages_show_spec_values_as_json() -> None:
     result = run("bolcom/retailer/2c64bb14_2024-01-02.json", "bolcom/retailer/cec9569f_2024-03-28.json")
     (change,) = find(result.changes, "request-property-default-value-added", schema="CreateOfferRequest")

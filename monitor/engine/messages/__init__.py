@@ -97,6 +97,6 @@ def render(rule_id: str, args: dict[str, Any]) -> str:
 
 
 def _show(value: Any) -> Any:
-    if isinstance(value, (list, dict)):
+    if isinstance(value, (list, dict, bool)) or value is None:  # spec values read as JSON, not Python
         return orjson.dumps(value, default=str).decode()
     return value

@@ -65,7 +65,8 @@ def check_extensible_enum(p: SchemaPair) -> Iterator[Finding]:
 
 def check_default(p: SchemaPair) -> Iterator[Finding]:
     """Clients that omit a value rely on its default."""
-    has_old, has_new = "default" in p.old, "default" in p.new
+    # `default: null` says nothing a client can rely on; it counts as no default
+    has_old, has_new = p.old.get("default") is not None, p.new.get("default") is not None
     if has_old and has_new:
         if p.old["default"] != p.new["default"]:
             yield p.finding("default-value-changed", old=p.old["default"], new=p.new["default"])

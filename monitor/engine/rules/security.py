@@ -38,6 +38,8 @@ def _alternatives(reqs: list[dict[str, Any]]) -> dict[frozenset[str], dict[str, 
 def _compare(old: list[dict[str, Any]], new: list[dict[str, Any]], prefix: str, loc: str) -> Iterator[Finding]:
     o, n = _alternatives(old), _alternatives(new)
     for key in o.keys() - n.keys():
+        if any(other <= key for other in n):  # a client meeting the old requirement meets a weaker new one
+            continue
         yield Finding(f"{prefix}-removed", loc, {"security": " AND ".join(sorted(key)) or "none"})
     for key in n.keys() - o.keys():
         yield Finding(f"{prefix}-added", loc, {"security": " AND ".join(sorted(key)) or "none"})
