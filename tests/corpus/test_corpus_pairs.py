@@ -9,6 +9,9 @@ each of its operations must come out as removed.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +97,32 @@ def test_pair_diffs_without_crashing(pair: Pair | None) -> None:
     if pair.old is None:  # a re-added API: every operation is reported added
         added = {op for c in result.changes if c.id == "endpoint-added" for op in c.operations}
         assert added == {op.label for op in new.operations.values()}
+
+
+_DETERMINISM_SCRIPT = """
+import sys, orjson
+from monitor.engine import diff, load_spec
+result = diff(load_spec(sys.argv[1]), load_spec(sys.argv[2]))
+sys.stdout.buffer.write(orjson.dumps(result.to_dict(), default=str))
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="engine bug: which operations a finding lists depends on PYTHONHASHSEED on recursive schemas (Stripe "
+    "9c43ace3->f2272694: response-property-became-optional at #/components/schemas/account/properties/"
+    "debit_negative_balances lists 106 or 130 operations); likely SchemaComparer memoises a component's findings "
+    "computed while a recursive ancestor was cut off as busy, and set iteration order picks which path is first",
+)
+def test_diff_output_does_not_depend_on_hash_seed() -> None:
+    corpus = require_corpus()
+    old, new = corpus / "stripe/spec3/9c43ace3_2017-09-25.json", corpus / "stripe/spec3/f2272694_2017-10-12.json"
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", _DETERMINISM_SCRIPT, str(old), str(new)], capture_output=True, env=env, check=True
+        )
+        outputs.add(run.stdout)
+    assert len(outputs) == 1, "the same pair gives different results under different hash seeds"
