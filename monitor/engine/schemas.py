@@ -9,7 +9,7 @@ Two things keep it fast and keep one root cause to one finding:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor.engine.loaders.refs import Resolver, refs_in
@@ -22,6 +22,17 @@ from monitor.engine.rules.schema_pair import Place, SchemaPair
 MAX_DEPTH = 64  # real marketplace schemas nest at most ~15 levels; deeper input is cut off, not followed
 _SUBSCHEMA_KEYS = ("not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
                    "unevaluatedProperties", "contentSchema")  # fmt: skip
+
+
+ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
+
+
+@dataclass(slots=True)
+class _Scope:
+    """What one comparison finds itself, and the component pairs it reaches."""
+
+    findings: list[Finding] = field(default_factory=list)
+    edges: set[ComponentKey] = field(default_factory=set)
 
 
 def _ref(node: Any) -> str | None:
@@ -38,8 +49,7 @@ class SchemaComparer:
     def __init__(self, old: Resolver, new: Resolver) -> None:
         self.old = old
         self.new = new
-        self._memo: dict[tuple[Any, ...], list[Finding]] = {}
-        self._busy: set[tuple[Any, ...]] = set()
+        self._scopes: dict[ComponentKey, _Scope] = {}
         self._clean: set[str] | None = None
         self._refs: dict[int, list[str]] = {}
 
@@ -84,43 +94,67 @@ class SchemaComparer:
         return all(r in clean for r in self.refs_of(old))
 
     # -- the walk -------------------------------------------------------------------------------
-    def compare(self, old: Any, new: Any, place: Place, depth: int = 0) -> list[Finding]:
-        """All findings between two schema nodes (raw, possibly refs) at `place`."""
+    def compare(self, old: Any, new: Any, place: Place) -> list[Finding]:
+        """All findings between two schema nodes (raw, possibly refs) at `place`.
+
+        Findings inside a pair of components are computed once and belong to that pair; every
+        comparison that reaches the pair (directly or through other components, cycles included)
+        gets all of them, so the operations a finding lists never depend on the order of the walk.
+        """
+        scope = _Scope()
+        self._walk(old, new, place, 0, scope)
+        if not scope.edges:
+            return scope.findings
+        return [*scope.findings, *self._reachable_findings(scope.edges)]
+
+    def _walk(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         if depth > MAX_DEPTH or self.same(old, new):
-            return []
+            return
         old_ref, new_ref = _ref(old), _ref(new)
         if new_ref is not None:
             place = Place(
                 place.direction, place.scope, place.in_property, new_ref, self._component_args(place, new_ref)
             )
         if old_ref is None or new_ref is None:
-            return self._compare_resolved(self.old.deref(old), self.new.deref(new), place, depth)
+            self._compare_resolved(self.old.deref(old), self.new.deref(new), place, depth, scope)
+            return
         key = (old_ref, new_ref, place.direction, place.scope, place.in_property, place.args)
-        cached = self._memo.get(key)
-        if cached is not None:
-            return cached
-        if key in self._busy:  # a recursive schema: the outer comparison reports it
-            return []
-        self._busy.add(key)
-        try:
-            result = self._compare_resolved(self.old.deref(old), self.new.deref(new), place, depth)
-        finally:
-            self._busy.discard(key)
-        self._memo[key] = result
-        return result
+        scope.edges.add(key)
+        if key in self._scopes:  # done, or in progress further up a recursive schema
+            return
+        inner = _Scope()
+        self._scopes[key] = inner
+        self._compare_resolved(self.old.deref(old), self.new.deref(new), place, 0, inner)
+
+    def _reachable_findings(self, start: set[ComponentKey]) -> list[Finding]:
+        found: list[Finding] = []
+        for key in sorted(self._closure(start), key=repr):
+            found.extend(self._scopes[key].findings)
+        return found
+
+    def _closure(self, start: set[ComponentKey]) -> set[ComponentKey]:
+        seen: set[ComponentKey] = set()
+        stack = list(start)
+        while stack:
+            key = stack.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            stack.extend(self._scopes[key].edges - seen)
+        return seen
 
     @staticmethod
     def _component_args(place: Place, ref: str) -> tuple[tuple[str, Any], ...]:
         kept = tuple((k, v) for k, v in place.args if k in ("parameter", "in", "header"))
         return (*kept, ("schema", ref.rsplit("/", 1)[-1]))
 
-    def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int) -> list[Finding]:
+    def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         if not isinstance(old, dict) or not isinstance(new, dict):
-            return []
+            return
         old = self._flatten(old, self.old, 0)
         new = self._flatten(new, self.new, 0)
         pair = SchemaPair(old, new, place)
-        out: list[Finding] = []
+        out = scope.findings
         for check in SCHEMA_CHECKS:
             out.extend(check(pair))
         old_props, new_props = properties_of(old), properties_of(new)
@@ -131,22 +165,21 @@ class SchemaComparer:
                 )
             )
             for name in old_props.keys() & new_props.keys():
-                out.extend(self.compare(old_props[name], new_props[name], self._child(place, name), depth + 1))
+                self._walk(old_props[name], new_props[name], self._child(place, name), depth + 1, scope)
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
-            out.extend(self.compare(old["items"], new["items"], self._nested(place, "items", "[]"), depth + 1))
+            self._walk(old["items"], new["items"], self._nested(place, "items", "[]"), depth + 1, scope)
         for key in ("additionalProperties",):
             if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
-                out.extend(self.compare(old[key], new[key], self._nested(place, key, "{}"), depth + 1))
+                self._walk(old[key], new[key], self._nested(place, key, "{}"), depth + 1, scope)
         for key in _SUBSCHEMA_KEYS:
             if key in old and key in new:
-                out.extend(self.compare(old[key], new[key], self._nested(place, key, f"<{key}>"), depth + 1))
+                self._walk(old[key], new[key], self._nested(place, key, f"<{key}>"), depth + 1, scope)
         for key in ("patternProperties", "dependentSchemas"):
             o, n = old.get(key), new.get(key)
             if isinstance(o, dict) and isinstance(n, dict):
                 for name in o.keys() & n.keys():
-                    out.extend(
-                        self.compare(o[name], n[name], self._nested(place, f"{key}/{name}", f"<{name}>"), depth + 1)
-                    )
+                    place_ = self._nested(place, f"{key}/{name}", f"<{name}>")
+                    self._walk(o[name], n[name], place_, depth + 1, scope)
         for keyword in ("oneOf", "anyOf"):
             o, n = old.get(keyword), new.get(keyword)
             if isinstance(o, list) or isinstance(n, list):
@@ -159,8 +192,7 @@ class SchemaComparer:
                 )
                 out.extend(check_alternatives(pair, keyword, removed, added, self.old.deref, self.new.deref))
                 for i, (a, b) in enumerate(matched):
-                    out.extend(self.compare(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1))
-        return out
+                    self._walk(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
 
     def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:
         """Merge allOf parts into one schema, so moving properties into or out of allOf changes nothing.

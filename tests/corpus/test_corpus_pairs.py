@@ -107,14 +107,6 @@ sys.stdout.buffer.write(orjson.dumps(result.to_dict(), default=str))
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine bug: which operations a finding lists depends on PYTHONHASHSEED on recursive schemas (Stripe "
-    "9c43ace3->f2272694: response-property-became-optional at #/components/schemas/account/properties/"
-    "debit_negative_balances lists 106 or 130 operations); likely SchemaComparer memoises a component's findings "
-    "computed while a recursive ancestor was cut off as busy, and set iteration order picks which path is first",
-)
 def test_diff_output_does_not_depend_on_hash_seed() -> None:
     corpus = require_corpus()
     old, new = corpus / "stripe/spec3/9c43ace3_2017-09-25.json", corpus / "stripe/spec3/f2272694_2017-10-12.json"
