@@ -75,10 +75,6 @@ ALLOWED: dict[tuple[str, str, str], str] = {
 # /pet/{petId3} and drops the others silently; reported.)
 REFUSED: dict[str, str] = {}
 
-_PARAM_SUNSET = (
-    "engine gap: sunset dates of deprecated request parameters are not checked (only operations have "
-    "api-sunset-date-too-small / api-deprecated-sunset-parse); oasdiff: request-parameter-sunset-*"
-)
 # revision file -> why the engine wrongly misses oasdiff's breaking finding(s); strict xfail until fixed
 ENGINE_GAPS = {
     "data/checker/request_property_one_of_wrapped_revision.yaml": (
@@ -86,9 +82,6 @@ ENGINE_GAPS = {
         "properties: a body with foo and bar now matches both alternatives and oneOf rejects it; we report "
         "request-property-removed x3 (the properties still exist) and one-of-added, nothing breaking"
     ),
-    "data/param-deprecation/deprecated-invalid.yaml": _PARAM_SUNSET,
-    "data/param-deprecation/deprecated-past.yaml": _PARAM_SUNSET,
-    "data/param-deprecation/deprecated-with-sunset.yaml": _PARAM_SUNSET,
 }
 
 

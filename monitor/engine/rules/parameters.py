@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from monitor.engine.model import Parameter
 from monitor.engine.rules.base import BREAKING, INFO, REQUEST, WARNING, Finding, Rule
 from monitor.engine.rules.context import OperationPair, escape
+from monitor.engine.rules.lifecycle import sunset_of
 from monitor.engine.rules.schema_pair import Place
 
 RULES = [
@@ -14,6 +15,9 @@ RULES = [
     Rule("new-optional-request-parameter", INFO, REQUEST, "parameters", "existence", "An optional request parameter was added"),
     Rule("request-parameter-removed", WARNING, REQUEST, "parameters", "existence", "A request parameter was removed; clients still sending it may be rejected"),
     Rule("request-parameter-removed-with-deprecation", INFO, REQUEST, "parameters", "existence", "A deprecated request parameter was removed"),
+    Rule("request-parameter-removed-before-sunset", BREAKING, REQUEST, "parameters", "existence", "A deprecated request parameter was removed before its sunset date"),
+    Rule("request-parameter-sunset-parse", BREAKING, REQUEST, "parameters", "lifecycle", "A deprecated request parameter's sunset date cannot be parsed"),
+    Rule("request-parameter-sunset-date-too-small", BREAKING, REQUEST, "parameters", "lifecycle", "A deprecated request parameter's sunset date is sooner than the minimum notice"),
     Rule("request-parameter-became-required", BREAKING, REQUEST, "parameters", "requiredness", "An optional request parameter became required"),
     Rule("request-parameter-became-optional", INFO, REQUEST, "parameters", "requiredness", "A required request parameter became optional"),
     Rule("request-parameter-style-changed", WARNING, REQUEST, "parameters", "structure", "The serialisation style of a request parameter changed"),
@@ -35,7 +39,11 @@ def check_parameters(p: OperationPair) -> Iterator[Finding]:
     old, new = p.old.parameters, p.new.parameters
     for key in old.keys() - new.keys():
         param = old[key]
-        rule = "request-parameter-removed-with-deprecation" if param.deprecated else "request-parameter-removed"
+        rule = "request-parameter-removed"
+        if param.deprecated:
+            sunset, _ = sunset_of(param.extensions)
+            before = sunset is not None and sunset > p.specs.today
+            rule = "request-parameter-removed-before-sunset" if before else "request-parameter-removed-with-deprecation"
         yield Finding(rule, _location(p.old.pointer, param), _args(param))
     for key in new.keys() - old.keys():
         param = new[key]
@@ -56,7 +64,7 @@ def _compare(p: OperationPair, old: Parameter, new: Parameter) -> Iterator[Findi
     elif old.required and not new.required:
         yield Finding("request-parameter-became-optional", loc, args)
     if new.deprecated and not old.deprecated:
-        yield Finding("request-parameter-deprecated", loc, args)
+        yield _deprecation(p, new, loc, args)
     elif old.deprecated and not new.deprecated:
         yield Finding("request-parameter-reactivated", loc, args)
     style_changed = old.style != new.style and old.style is not None and new.style is not None
@@ -72,6 +80,20 @@ def _compare(p: OperationPair, old: Parameter, new: Parameter) -> Iterator[Findi
         yield Finding("request-parameter-allow-empty-value-added", loc, args)
     place = Place(REQUEST, "parameter", False, f"{loc}/schema", tuple(args.items()))
     yield from p.comparer.compare(old.schema, new.schema, place)
+
+
+def _deprecation(p: OperationPair, param: Parameter, loc: str, args: dict[str, str]) -> Finding:
+    """Deprecating a parameter announces its removal; a sunset date must parse and leave enough notice."""
+    sunset, raw = sunset_of(param.extensions)
+    if raw is not None and sunset is None:
+        return Finding("request-parameter-sunset-parse", loc, {**args, "sunset": raw})
+    if sunset is not None and (sunset - p.specs.today).days < p.specs.min_sunset_days:
+        return Finding(
+            "request-parameter-sunset-date-too-small",
+            loc,
+            {**args, "sunset": str(sunset), "days": p.specs.min_sunset_days},
+        )
+    return Finding("request-parameter-deprecated", loc, {**args, **({"sunset": str(sunset)} if sunset else {})})
 
 
 OPERATION_CHECKS = (check_parameters,)

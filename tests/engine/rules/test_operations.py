@@ -1216,3 +1216,43 @@ def test_adding_an_optional_property_to_an_object_query_parameter_is_info(tmp_pa
     old, new = parameter_object(obj(a=STRING)), parameter_object(obj(a=STRING, b=STRING))
     expect(diff_docs(tmp_path, old, new), "new-optional-request-parameter-property", INFO, "GET /items")
     expect(diff_docs(tmp_path, new, old), "request-parameter-property-removed", WARNING, "GET /items")
+
+
+@covers("request-parameter-sunset-date-too-small", "request-parameter-reactivated")
+def test_deprecating_a_parameter_with_a_past_sunset_is_breaking(tmp_path: Path) -> None:
+    old, new = (
+        get_items(parameters=[query()]),
+        get_items(parameters=[query(deprecated=True, **{"x-sunset": "2025-08-10"})]),
+    )
+    options = DiffOptions(today=date(2026, 1, 1))
+    expect(
+        diff_docs(tmp_path, old, new, options), "request-parameter-sunset-date-too-small", Level.BREAKING, "GET /items"
+    )
+    expect(diff_docs(tmp_path, new, old, options), "request-parameter-reactivated", INFO, "GET /items")
+
+
+@covers("request-parameter-sunset-parse")
+def test_deprecating_a_parameter_with_an_unreadable_sunset_is_breaking(tmp_path: Path) -> None:
+    old, new = get_items(parameters=[query()]), get_items(parameters=[query(deprecated=True, **{"x-sunset": "soon"})])
+    expect(diff_docs(tmp_path, old, new), "request-parameter-sunset-parse", Level.BREAKING, "GET /items")
+
+
+@covers("request-parameter-deprecated")
+def test_deprecating_a_parameter_with_a_future_sunset_is_info(tmp_path: Path) -> None:
+    old, new = (
+        get_items(parameters=[query()]),
+        get_items(parameters=[query(deprecated=True, **{"x-sunset": "2027-03-31"})]),
+    )
+    result = diff_docs(tmp_path, old, new, DiffOptions(today=date(2026, 1, 1)))
+    expect(result, "request-parameter-deprecated", INFO, "GET /items")
+    assert result.changes[0].args["sunset"] == "2027-03-31"
+
+
+@covers("request-parameter-removed-before-sunset", "new-optional-request-parameter")
+def test_removing_a_parameter_before_its_sunset_is_breaking(tmp_path: Path) -> None:
+    old, new = get_items(parameters=[query(deprecated=True, **{"x-sunset": "2027-03-31"})]), get_items()
+    options = DiffOptions(today=date(2026, 1, 1))
+    expect(
+        diff_docs(tmp_path, old, new, options), "request-parameter-removed-before-sunset", Level.BREAKING, "GET /items"
+    )
+    expect(diff_docs(tmp_path, new, old, options), "new-optional-request-parameter", INFO, "GET /items")
