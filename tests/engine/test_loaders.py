@@ -206,3 +206,11 @@ def test_stray_non_utf8_bytes_in_descriptions_are_replaced_not_fatal(tmp_path: P
     path = tmp_path / "cp1252.json"
     path.write_bytes(b'{"openapi": "3.0.3", "info": {"title": "it\x92s", "version": "1"}, "paths": {}}')
     assert load_spec(path).title == "it\ufffds"
+
+
+def test_two_paths_that_are_one_template_are_refused(tmp_path: Path) -> None:
+    ok = {"responses": {"200": {"description": "ok"}}}
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+           "paths": {"/pet/{petId}": {"get": ok}, "/pet/{id}": {"get": ok}}}  # fmt: skip
+    with pytest.raises(SpecError, match=r"GET /pet/\{id\} and GET /pet/\{petId\} are the same operation"):
+        load_spec(write_spec(tmp_path / "dup.yaml", doc))

@@ -89,7 +89,12 @@ class _Reader:
                 raw = item.get(method)
                 if isinstance(raw, dict):
                     op = self._operation(path, method, item, raw)
-                    operations.setdefault(op.key, op)
+                    if op.key in operations:  # /pet/{id} and /pet/{petId}: no client can tell them apart
+                        first = operations[op.key]
+                        raise SpecError(
+                            self.file, f"{op.method} {path} and {first.method} {first.path} are the same operation"
+                        )
+                    operations[op.key] = op
         if self.is_swagger:
             schemes = _obj(root.get("securityDefinitions"))
             schemas = _obj(root.get("definitions"))

@@ -31,6 +31,9 @@ ASPECTS = {
     "list-of-types-widened": (INFO, BREAKING, "type", "A type was added to the list of types of {what}"),
     "format-changed": (BREAKING, BREAKING, "type", "The format of {what} changed"),
     "format-generalized": (INFO, BREAKING, "type", "The format of {what} was widened (int32 to int64, float to double)"),
+    # format is often validated by servers (date-time, uuid) but is only an annotation in JSON Schema: warn
+    "format-set": (WARNING, INFO, "type", "A format was set on {what}"),
+    "format-unset": (INFO, WARNING, "type", "The format of {what} was removed"),
     "became-enum": (BREAKING, INFO, "values", "{what} was free-form and is now limited to an enum"),
     "enum-removed": (INFO, WARNING, "values", "{what} is no longer limited to an enum"),
     "enum-value-added": (INFO, WARNING, "values", "A value was added to the enum of {what}"),

@@ -50,9 +50,13 @@ def check_type(p: SchemaPair) -> Iterator[Finding]:
 def check_format(p: SchemaPair) -> Iterator[Finding]:
     """A changed format changes what a value looks like; int32 to int64 only widens it."""
     old, new = p.old.get("format"), p.new.get("format")
-    if old == new or old is None or new is None:
+    if old == new:
         return
-    if (old, new) in _WIDER_FORMATS:
+    if old is None:
+        yield p.finding("format-set", new=new)
+    elif new is None:
+        yield p.finding("format-unset", old=old)
+    elif (old, new) in _WIDER_FORMATS:
         yield p.finding("format-generalized", old=old, new=new)
     else:
         yield p.finding("format-changed", old=old, new=new)

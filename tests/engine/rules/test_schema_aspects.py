@@ -57,6 +57,8 @@ PAIRS: dict[str, Pair] = {
     "list-of-types-widened": Pair(STRING, {"type": ["string", "integer"]}),
     "format-changed": Pair(_with(STRING, format="uuid"), _with(STRING, format="email")),
     "format-generalized": Pair({"type": "integer", "format": "int32"}, {"type": "integer", "format": "int64"}),
+    "format-set": Pair(STRING, _with(STRING, format="date-time")),
+    "format-unset": Pair(_with(STRING, format="date-time"), STRING),
     "became-enum": Pair(STRING, _with(STRING, enum=["a", "b"])),
     "enum-removed": Pair(_with(STRING, enum=["a", "b"]), STRING),
     "enum-value-added": Pair(_with(STRING, enum=["a"]), _with(STRING, enum=["a", "b"])),
