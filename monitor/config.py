@@ -42,7 +42,7 @@ class _Strict(BaseModel):
 class SpecSource(_Strict):
     url: str
     every: Duration = timedelta(hours=6)
-    format: Literal["auto", "json", "yaml"] = "auto"
+    confirm_after: int = Field(1, ge=1, le=100)  # polls a drift must be seen in before it counts
 
 
 class FeedSource(_Strict):
@@ -143,6 +143,7 @@ class Reports(_Strict):
 
 class Settings(_Strict):
     database_url: str = "sqlite:///monitor.db"
+    contracts_dir: Path = Path("contracts")
     api: Api = Api()
     allow_hosts: list[str] = Field(default_factory=list)
     platforms: dict[str, Platform] = Field(default_factory=dict)

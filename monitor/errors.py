@@ -9,6 +9,7 @@ MonitorError
  │    ├── FetchError        an HTTP fetch failed (network, status, redirects)
  │    │    ├── FetchTimeout       connect/read timeout or the whole-fetch deadline
  │    │    └── ResponseTooLarge   the body exceeded the size cap
+ │    ├── SpecRejected      a fetched spec is not a readable OpenAPI/Swagger document
  │    ├── FeedError         a fetched feed cannot be parsed
  │    ├── SandboxError      a sandbox contract run could not be carried out
  │    └── SlackError        Slack refused or failed a delivery
@@ -59,6 +60,10 @@ class FetchTimeout(FetchError):
 
 class ResponseTooLarge(FetchError):
     """A response body exceeded the fetcher's size cap."""
+
+
+class SpecRejected(UpstreamError):
+    """A fetched spec cannot be read (broken JSON, not a spec); the stored versions stay as they were."""
 
 
 class FeedError(UpstreamError):

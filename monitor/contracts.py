@@ -1,0 +1,72 @@
+"""Contracts: the pinned spec per source (contracts/<platform>/<spec>.json) and what integrations use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from monitor.config import Settings
+from monitor.engine import Spec, Usage, load_spec_bytes
+from monitor.engine.filters import load_usage, normalise_operation_ref
+from monitor.errors import InputError
+from monitor.store import queries
+from monitor.store.models import Contract, SpecSnapshot
+
+
+def contract_file(contracts_dir: Path, source_id: str) -> Path | None:
+    """The committed contract file of a source, if the team keeps one (JSON or YAML)."""
+    platform, name = source_id.split("/", 1)
+    for suffix in (".json", ".yaml", ".yml"):
+        path = contracts_dir / platform / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def usage_for(settings: Settings, source_id: str) -> Usage | None:
+    """Operations of this source used by any integration (config `uses` and contracts/<integration>.yaml)."""
+    refs: set[str] = set()
+    fields: dict[str, frozenset[str]] = {}
+    used = False
+    for name, integration in settings.integrations.items():
+        if source_id in integration.uses:
+            used = True
+            refs.update(normalise_operation_ref(op) for op in integration.uses[source_id])
+        usage_file = settings.contracts_dir / f"{name}.yaml"
+        if usage_file.is_file():
+            try:
+                extra = load_usage(usage_file)
+            except Exception as exc:  # an engine OptionsError: a usage file is user input
+                raise InputError(str(exc)) from exc
+            used = True
+            refs |= set(extra.operations)
+            fields.update(extra.fields)
+    return Usage(frozenset(refs), fields) if used else None
+
+
+def spec_of(snapshot: SpecSnapshot) -> Spec:
+    return load_spec_bytes(queries.snapshot_body(snapshot), f"snapshot {snapshot.id} of {snapshot.source_id}")
+
+
+def write_contract_file(contracts_dir: Path, source_id: str, snapshot: SpecSnapshot) -> Path | None:
+    """Write the pinned spec where the team can commit it; a read-only deployment keeps it in the database only."""
+    platform, name = source_id.split("/", 1)
+    suffix = ".json" if queries.snapshot_body(snapshot).lstrip()[:1] in (b"{", b"[") else ".yaml"
+    path = contracts_dir / platform / f"{name}{suffix}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(queries.snapshot_body(snapshot))
+    except OSError:
+        return None
+    return path
+
+
+def pin(*, session: Session, settings: Settings, source_id: str, snapshot: SpecSnapshot, by: str, reason: str,
+        action: str, now: datetime) -> Contract:  # fmt: skip
+    """Make `snapshot` the contract of its source, in the database and in contracts/."""
+    contract = queries.set_contract(session=session, source_id=source_id, snapshot_id=snapshot.id or 0, by=by,
+                                    reason=reason, action=action, now=now)  # fmt: skip
+    write_contract_file(settings.contracts_dir, source_id, snapshot)
+    return contract

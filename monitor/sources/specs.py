@@ -1,0 +1,147 @@
+"""Poll one spec source: fetch conditionally, snapshot new content, diff against the previous version and the contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from monitor.config import Settings, SpecSource
+from monitor.contracts import contract_file, pin, spec_of, usage_for
+from monitor.engine import DiffOptions, EngineError, Spec, diff, load_spec_bytes
+from monitor.errors import SpecRejected
+from monitor.redact import redact_url
+from monitor.sources.fetcher import Fetcher
+from monitor.store import queries
+from monitor.store.models import Source, SpecSnapshot, utcnow
+from monitor.store.session import session_scope
+
+
+@dataclass
+class SpecPoll:
+    """What one poll did, for the job-run record and the `monitor check` table."""
+
+    source_id: str
+    outcome: str = "error"  # not-modified, unchanged, new-version, returned (an older version came back), error
+    snapshot_id: int | None = None
+    upstream_changes: int = 0
+    flapping: int = 0
+    drift: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, object]:
+        return {"outcome": self.outcome, "upstream_changes": self.upstream_changes, "flapping": self.flapping,
+                **{f"drift_{k}": v for k, v in self.drift.items()}}  # fmt: skip
+
+
+def poll_spec(
+    *, settings: Settings, engine: Engine, fetcher: Fetcher, platform: str, name: str, source: SpecSource,
+    now: datetime | None = None,
+) -> SpecPoll:  # fmt: skip
+    """One poll. Fetch and parse errors are recorded on the source and re-raised; stored data stays intact."""
+    now = now or utcnow()
+    source_id = f"{platform}/{name}"
+    result = SpecPoll(source_id)
+    with session_scope(engine) as session:
+        row = queries.ensure_source(session=session, source_id=source_id, platform=platform, name=name, kind="spec",
+                                    url=redact_url(source.url))  # fmt: skip
+        etag, last_modified, known_hash = row.etag, row.last_modified, row.content_hash
+    try:
+        fetched = fetcher.fetch(source.url, etag=etag if known_hash else None,
+                                last_modified=last_modified if known_hash else None)  # fmt: skip
+        spec = None if fetched.not_modified else load_spec_bytes(fetched.body or b"", redact_url(fetched.url))
+    except EngineError as exc:
+        _record_failure(engine, source_id, now, f"invalid spec: {exc}")
+        raise SpecRejected(f"{source_id}: {exc}") from exc
+    except Exception as exc:
+        _record_failure(engine, source_id, now, str(exc))
+        raise
+    with session_scope(engine) as session:
+        row = session.get(Source, source_id)
+        assert row is not None
+        row.polls += 1
+        row.last_polled_at = row.last_success_at = now
+        row.consecutive_failures, row.last_error = 0, None
+        if fetched.not_modified or spec is None:
+            row.not_modified += 1
+            result.outcome = "not-modified"
+            queries.confirm_seen(session=session, source_id=source_id, confirm_after=source.confirm_after, now=now)
+            return result
+        row.etag, row.last_modified = fetched.etag, fetched.last_modified
+        digest = queries.content_hash(spec.root)
+        if digest == row.content_hash:
+            result.outcome = "unchanged"
+            queries.confirm_seen(session=session, source_id=source_id, confirm_after=source.confirm_after, now=now)
+            return result
+        previous = queries.current_snapshot(session=session, source=row)
+        snapshot = queries.find_snapshot(session=session, source_id=source_id, digest=digest)
+        if snapshot is None:
+            snapshot = queries.add_snapshot(session=session, source_id=source_id, digest=digest, body=fetched.body or b"",
+                                            fmt=spec.format, title=spec.title, version=spec.version, now=now)  # fmt: skip
+            result.outcome = "new-version"
+        else:  # an older version came back: the same snapshot, seen once more
+            snapshot.times_seen += 1
+            snapshot.last_seen_at = now
+            result.outcome = "returned"
+        row.content_hash = digest
+        result.snapshot_id = snapshot.id
+        if previous is not None:
+            upstream = diff(spec_of(previous), spec).to_dict()["changes"]
+            result.upstream_changes, result.flapping = queries.record_upstream_changes(
+                session=session,
+                source_id=source_id,
+                changes=upstream,
+                old_id=previous.id,
+                new_id=snapshot.id or 0,
+                now=now,
+            )
+        result.drift = _drift(session, settings, source_id, source, snapshot, spec, now)
+    return result
+
+
+def _drift(session: Session, settings: Settings, source_id: str, source: SpecSource, current: SpecSnapshot, spec: Spec,
+           now: datetime) -> dict[str, int]:  # fmt: skip
+    """Diff the contract against the current upstream version, restricted to what the integrations use."""
+    contract_snapshot = _contract_snapshot(session, settings, source_id, current, now)
+    contract_spec = spec if contract_snapshot.id == current.id else spec_of(contract_snapshot)
+    changes = diff(contract_spec, spec, DiffOptions(usage=usage_for(settings, source_id))).to_dict()["changes"]
+    return queries.record_drift(session=session, source_id=source_id, changes=changes, contract_id=contract_snapshot.id or 0,
+                                current_id=current.id or 0, now=now, confirm_after=source.confirm_after)  # fmt: skip
+
+
+def _contract_snapshot(
+    session: Session, settings: Settings, source_id: str, current: SpecSnapshot, now: datetime
+) -> SpecSnapshot:
+    """The contract: the committed file wins; else the stored contract; else the first version seen is pinned."""
+    path = contract_file(settings.contracts_dir, source_id)
+    contract = queries.get_contract(session=session, source_id=source_id)
+    if path is not None:
+        body = path.read_bytes()
+        spec = load_spec_bytes(body, str(path))
+        digest = queries.content_hash(spec.root)
+        snapshot = queries.find_snapshot(session=session, source_id=source_id, digest=digest)
+        if snapshot is None:
+            snapshot = queries.add_snapshot(session=session, source_id=source_id, digest=digest, body=body,
+                                            fmt=spec.format, title=spec.title, version=spec.version, now=now)  # fmt: skip
+        if contract is None or contract.snapshot_id != snapshot.id:
+            queries.set_contract(session=session, source_id=source_id, snapshot_id=snapshot.id or 0,
+                                 by=f"file {path}", reason="contract file", action="pin", now=now)  # fmt: skip
+        return snapshot
+    if contract is not None:
+        stored = session.get(SpecSnapshot, contract.snapshot_id)
+        if stored is not None:
+            return stored
+    pin(session=session, settings=settings, source_id=source_id, snapshot=current, by="monitor (first poll)",
+        reason="no contract yet: pinned the first version seen", action="pin", now=now)  # fmt: skip
+    return current
+
+
+def _record_failure(engine: Engine, source_id: str, now: datetime, error: str) -> None:
+    with session_scope(engine) as session:
+        row = session.get(Source, source_id)
+        if row is not None:
+            row.polls += 1
+            row.last_polled_at = now
+            row.consecutive_failures += 1
+            row.last_error = error[:1000]

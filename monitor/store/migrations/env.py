@@ -1,0 +1,37 @@
+"""Alembic environment: the URL comes from the caller (settings), never from alembic.ini."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import monitor.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from monitor.store.session import make_engine
+
+config = context.config
+url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        compare_type=True,
+        render_as_batch=connection.dialect.name == "sqlite",  # type: ignore[attr-defined]
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

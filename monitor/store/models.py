@@ -1,0 +1,143 @@
+"""The tables. Times are timezone-aware UTC; JSON columns hold small lists and mappings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Source(SQLModel, table=True):
+    """A polled thing: a spec, a feed or a changelog page, named `<platform>/<name>`."""
+
+    id: str = Field(primary_key=True, max_length=200)
+    platform: str = Field(index=True, max_length=100)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=10)  # spec, feed, page
+    url: str = Field(max_length=2000)  # redacted: secrets never reach the database
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    content_hash: str | None = Field(default=None, max_length=64)
+    last_polled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_success_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_error: str | None = Field(default=None, max_length=1000)
+    consecutive_failures: int = 0
+    polls: int = 0
+    not_modified: int = 0  # polls answered 304
+
+
+class SpecSnapshot(SQLModel, table=True):
+    """One distinct content of a spec source, stored once per normalised content hash."""
+
+    __table_args__ = (UniqueConstraint("source_id", "content_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True, max_length=200)
+    content_hash: str = Field(max_length=64)
+    format: str = Field(max_length=20)
+    title: str = Field(default="", max_length=500)
+    version: str = Field(default="", max_length=100)
+    size_bytes: int
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # zlib-compressed raw spec
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    times_seen: int = 1  # appearances as the current version (2+ means it came back: flapping)
+
+
+class Change(SQLModel, table=True):
+    """A finding of the engine, kept once per (source, comparison, fingerprint) and updated when seen again."""
+
+    __table_args__ = (UniqueConstraint("source_id", "against", "fingerprint"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True, max_length=200)
+    against: str = Field(max_length=10)  # "previous" (what changed upstream) or "contract" (drift)
+    fingerprint: str = Field(max_length=64)
+    rule_id: str = Field(index=True, max_length=120)
+    level: str = Field(index=True, max_length=10)
+    location: str = Field(max_length=2000)
+    message: str = Field(max_length=2000)
+    args: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    operations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    old_snapshot_id: int | None = Field(default=None, foreign_key="specsnapshot.id")
+    new_snapshot_id: int | None = Field(default=None, foreign_key="specsnapshot.id")
+    status: str = Field(default="confirmed", index=True, max_length=12)  # pending, confirmed, flapping, gone
+    seen_count: int = 1  # consecutive polls in which it was present
+    appearances: int = 1  # how often it (re)appeared after being gone
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class FeedEntry(SQLModel, table=True):
+    """An announcement: one entry of a feed or a changelog page, classified and linked to operations."""
+
+    __table_args__ = (UniqueConstraint("source_id", "entry_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True, max_length=200)
+    entry_key: str = Field(max_length=500)
+    title: str = Field(max_length=1000)
+    link: str | None = Field(default=None, max_length=2000)
+    summary: str = Field(default="")
+    content_hash: str = Field(max_length=64)
+    published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    category: str = Field(default="other", index=True, max_length=20)
+    severity: str = Field(default="low", max_length=10)
+    effective_date: date | None = None
+    removal_date: date | None = Field(default=None, index=True)
+    subject: str | None = Field(default=None, max_length=300)
+    apis: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    operations: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AnnouncedDate(SQLModel, table=True):
+    """Every removal date announced for a subject, in order: "announced vs. actual" and moved dates."""
+
+    __table_args__ = (UniqueConstraint("subject", "removal_date", "entry_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(index=True, max_length=300)
+    removal_date: date
+    entry_id: int = Field(foreign_key="feedentry.id")
+    announced_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Contract(SQLModel, table=True):
+    """The spec version an integration was built against, per spec source."""
+
+    source_id: str = Field(primary_key=True, foreign_key="source.id", max_length=200)
+    snapshot_id: int = Field(foreign_key="specsnapshot.id")
+    pinned_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    pinned_by: str = Field(max_length=200)
+    reason: str = Field(default="", max_length=2000)
+
+
+class ContractEvent(SQLModel, table=True):
+    """The history of a contract: pinned, accepted (moved forward), with who, when and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True, max_length=200)
+    action: str = Field(max_length=10)  # pin, accept
+    from_snapshot_id: int | None = Field(default=None, foreign_key="specsnapshot.id")
+    to_snapshot_id: int = Field(foreign_key="specsnapshot.id")
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    by: str = Field(max_length=200)
+    reason: str = Field(default="", max_length=2000)
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a job on a target in a time slot; the unique claim makes a slot run at most once."""
+
+    __table_args__ = (UniqueConstraint("job", "target", "slot"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(index=True, max_length=50)
+    target: str = Field(max_length=200)
+    slot: str = Field(max_length=40)  # ISO time of the slot start, or "manual-<uuid>"
+    status: str = Field(default="running", max_length=10)  # running, ok, error
+    started_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, max_length=2000)
