@@ -215,9 +215,7 @@ def contracts_status(
     if format is ListFormat.json:
         _write_json([_status_json(s) for s in statuses])
         return
-    from rich.table import Table
-
-    table = Table("Source", "Contract", "Pinned", "By", "Current", "Breaking", "Warning", "Info")
+    table = _table("Source", "Contract", "Pinned", "By", "Current", "Breaking", "Warning", "Info")
     for s in statuses:
         table.add_row(
             s.source_id,
@@ -289,9 +287,7 @@ def changes(
     if format is ListFormat.json:
         _write_json([_change_json(c) for c in rows])
         return
-    from rich.table import Table
-
-    table = Table("Source", "Against", "Level", "Status", "Rule", "Operations", "Message", "Last seen")
+    table = _table("Source", "Against", "Level", "Status", "Rule", "Operations", "Message", "Last seen")
     for c in rows:
         ops = ", ".join(c.operations[:3]) + (f" (+{len(c.operations) - 3})" if len(c.operations) > 3 else "")
         table.add_row(c.source_id, c.against, c.level, c.status, c.rule_id, ops, c.message, _when(c.last_seen_at))
@@ -315,9 +311,7 @@ def announcements(
     if format is ListFormat.json:
         _write_json([_entry_json(e) for e in rows])
         return
-    from rich.table import Table
-
-    table = Table("Source", "Published", "Category", "Severity", "Removal", "Title", "Operations")
+    table = _table("Source", "Published", "Category", "Severity", "Removal", "Title", "Operations")
     for e in rows:
         ops = ", ".join(str(link[1]) if len(link) > 1 else str(link) for link in e.operations[:3])
         table.add_row(e.source_id, _when(e.published_at), e.category, e.severity, _day(e.removal_date), e.title, ops)
@@ -341,9 +335,7 @@ def runs(
     if format is ListFormat.json:
         _write_json([_run_json(r) for r in rows])
         return
-    from rich.table import Table
-
-    table = Table("Job", "Target", "Slot", "Status", "Started", "Took", "Counts", "Error")
+    table = _table("Job", "Target", "Slot", "Status", "Started", "Took", "Counts", "Error")
     for r in rows:
         took = _seconds(r.started_at, r.finished_at)
         counts = " ".join(f"{k}={v}" for k, v in r.counts.items() if v not in (0, False, None))
@@ -402,9 +394,7 @@ def _run_cycle(
 
 
 def _print_outcomes(outcomes: list[CycleOutcome]) -> None:
-    from rich.table import Table
-
-    table = Table("Source", "Kind", "Outcome", "Changes / new entries", "Error")
+    table = _table("Source", "Kind", "Outcome", "Changes / new entries", "Error")
     for o in outcomes:
         outcome = str(o.counts.get("outcome", o.status)) if o.status == "ok" else o.status
         table.add_row(o.source_id, o.kind, outcome, _describe_counts(o.counts), o.error or "")
@@ -427,6 +417,17 @@ def _describe_counts(counts: Mapping[str, Any]) -> str:
     if counts.get("malformed"):
         parts.append("malformed")
     return ", ".join(parts) or ("-" if counts else "")
+
+
+def _table(*headers: str) -> Table:
+    """A rich table whose cells fold rather than cut: a source id or an error is never shown as `amazon-sp…`."""
+    from rich.table import Table
+
+    table = Table()
+    for i, header in enumerate(headers):
+        # The first column names the row (a source, a job): it keeps its width, the others wrap around it.
+        table.add_column(header, overflow="fold", no_wrap=i == 0)
+    return table
 
 
 def _print_table(table: Table) -> None:

@@ -1,0 +1,1 @@
+"""Jobs: plain, importable functions (poll specs, poll feeds) and what runs them (runner, scheduler, one-off cycle)."""

@@ -1,0 +1,139 @@
+"""Contract actions for people: pin the current version, accept a newer one, and report every contract's drift."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from monitor.config import Settings
+from monitor.contracts import pin, spec_of, usage_for
+from monitor.engine import DiffOptions, diff
+from monitor.errors import InputError
+from monitor.jobs.poll_specs import find_source
+from monitor.store import queries
+from monitor.store.models import Change, Source, SpecSnapshot, utcnow
+from monitor.store.session import session_scope
+
+LEVELS = ("breaking", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRef:
+    id: int
+    version: str
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContractStatus:
+    """One spec source's contract, its current upstream version and the drift between them (changes not gone)."""
+
+    source_id: str
+    contract: SnapshotRef | None
+    pinned_at: datetime | None
+    pinned_by: str | None
+    reason: str | None
+    current: SnapshotRef | None
+    drift: dict[str, int] = field(default_factory=dict)  # level -> number of drift changes not gone
+
+
+@dataclass(frozen=True, slots=True)
+class ContractMove:
+    """What a pin or an accept did."""
+
+    source_id: str
+    action: str
+    from_snapshot_id: int | None
+    to: SnapshotRef
+    drift: dict[str, int]  # the drift recomputed against the new contract, by outcome (new, gone, ...)
+
+
+def contract_status(*, settings: Settings, engine: Engine) -> list[ContractStatus]:
+    """Every configured spec source, in config order, whether or not it has been polled or pinned yet."""
+    statuses = []
+    with session_scope(engine) as session:
+        for platform, name, _ in settings.spec_sources():
+            source_id = f"{platform}/{name}"
+            source = session.get(Source, source_id)
+            contract = queries.get_contract(session=session, source_id=source_id)
+            pinned = session.get(SpecSnapshot, contract.snapshot_id) if contract else None
+            current = queries.current_snapshot(session=session, source=source) if source else None
+            statuses.append(
+                ContractStatus(
+                    source_id=source_id,
+                    contract=_ref(pinned),
+                    pinned_at=contract.pinned_at if contract else None,
+                    pinned_by=contract.pinned_by if contract else None,
+                    reason=contract.reason if contract else None,
+                    current=_ref(current),
+                    drift=_drift_by_level(session, source_id),
+                )
+            )
+    return statuses
+
+
+def move_contract(
+    *,
+    settings: Settings,
+    engine: Engine,
+    source_id: str,
+    action: str,
+    by: str,
+    reason: str,
+    snapshot_id: int | None = None,
+    now: datetime | None = None,
+) -> ContractMove:
+    """Make a snapshot (default: the current upstream version) the contract, and recompute the drift against it.
+
+    `action` is "pin" or "accept"; an accept needs a reason, since it records that the team adapted to a change.
+    The drift is recomputed in the same unit of work, so `contracts status` is right at once, not after a poll.
+    """
+    if action not in ("pin", "accept"):
+        raise ValueError(f"unknown contract action {action!r}")
+    if action == "accept" and not reason.strip():
+        raise InputError(f"{source_id}: accepting a new contract needs a reason (--reason)")
+    _, _, source = find_source(settings, source_id)
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        row = session.get(Source, source_id)
+        current = queries.current_snapshot(session=session, source=row) if row else None
+        if current is None:
+            raise InputError(f"{source_id}: no version polled yet; run `monitor check --source {source_id}` first")
+        target = current if snapshot_id is None else session.get(SpecSnapshot, snapshot_id)
+        if target is None or target.source_id != source_id:
+            raise InputError(f"{source_id}: snapshot {snapshot_id} is not a stored version of this source")
+        contract = queries.get_contract(session=session, source_id=source_id)
+        previous = contract.snapshot_id if contract else None
+        if action == "accept" and previous == target.id:
+            raise InputError(f"{source_id}: snapshot {target.id} is already the contract")
+        pin(session=session, settings=settings, source_id=source_id, snapshot=target, by=by, reason=reason,
+            action=action, now=now)  # fmt: skip
+        changes = diff(spec_of(target), spec_of(current), DiffOptions(usage=usage_for(settings, source_id)))
+        drift = queries.record_drift(session=session, source_id=source_id, changes=changes.to_dict()["changes"],
+                                     contract_id=target.id or 0, current_id=current.id or 0, now=now,
+                                     confirm_after=source.confirm_after)  # fmt: skip
+        to = _ref(target)
+        assert to is not None  # a stored snapshot has an id
+        return ContractMove(source_id, action, previous, to, drift)
+
+
+def _ref(snapshot: SpecSnapshot | None) -> SnapshotRef | None:
+    if snapshot is None or snapshot.id is None:
+        return None
+    return SnapshotRef(snapshot.id, snapshot.version, snapshot.first_seen_at)
+
+
+def _drift_by_level(session: Session, source_id: str) -> dict[str, int]:
+    # TODO(issue 3): a counting query belongs in store/queries.py, which another change owns right now.
+    rows = session.exec(
+        select(Change.level, func.count())
+        .where(Change.source_id == source_id, Change.against == "contract", Change.status != "gone")
+        .group_by(Change.level)
+    ).all()
+    counts = dict.fromkeys(LEVELS, 0)
+    counts.update({level: int(n) for level, n in rows})
+    return counts

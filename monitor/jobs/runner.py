@@ -1,0 +1,183 @@
+"""Run one job on one target in one time slot: claim the slot, run, record the outcome, never let an error escape."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel, select
+
+from monitor.errors import MonitorError, StoreError
+from monitor.redact import redact_text, redact_url
+from monitor.store import queries
+from monitor.store.models import JobRun, utcnow
+from monitor.store.session import session_scope
+
+log = logging.getLogger("monitor.jobs")
+
+ERROR_MAX_CHARS = 2000  # JobRun.error's column size
+SLOT_MAX_CHARS = 40  # JobRun.slot's
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What one run did: the stored JobRun's fields, detached from any session."""
+
+    run_id: int
+    job: str
+    target: str
+    slot: str
+    status: str  # ok, error
+    started_at: datetime
+    finished_at: datetime
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def is_ok(self) -> bool:
+        return self.status == "ok"
+
+
+class JobLog(logging.LoggerAdapter[logging.Logger]):
+    """Prefixes each message with its job and target and passes them as `extra`, for both human and JSON logs."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        context = dict(self.extra or {})
+        kwargs["extra"] = {**context, **kwargs.get("extra", {})}
+        return f"{context.get('job')} {context.get('target')}: {msg}", kwargs
+
+
+def slot_for(now: datetime, every: timedelta) -> str:
+    """The ISO start of the interval slot holding `now` (epoch seconds floored to `every`).
+
+    Slots are fixed on the epoch, not on the start of the process, so a restart lands in the same slot and its
+    claim is refused: a slot runs at most once whatever happens to the process.
+    """
+    seconds = every.total_seconds()
+    if seconds <= 0:
+        raise ValueError(f"a slot interval must be positive, not {every}")
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    start = math.floor(now.timestamp() / seconds) * seconds
+    # One format per interval: whole-second intervals (every real config) give whole-second slots.
+    return datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds" if seconds.is_integer() else "milliseconds")
+
+
+def mask(text: str, secrets: Iterable[str] = ()) -> str:
+    """The text with every URL's secrets masked and the given secret values replaced, for logs and the store."""
+    return redact_text(_URL.sub(lambda m: redact_url(m.group(0)), text), secrets)
+
+
+def error_line(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """One masked line describing an error; our own errors speak for themselves, others are named by type."""
+    text = str(exc) if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {exc}"
+    return mask(" ".join(text.split()) or type(exc).__name__, secrets)[:ERROR_MAX_CHARS]
+
+
+def run_job(
+    *,
+    engine: Engine,
+    job: str,
+    target: str,
+    slot: str,
+    fn: Callable[[], Mapping[str, Any]],
+    secrets: Iterable[str] = (),
+) -> RunResult | None:
+    """Claim (job, target, slot), run `fn`, record ok or error with its counts; None when the slot was taken.
+
+    Every exception of `fn` is caught and recorded, so a scheduler or a cycle lives on; a database failure while
+    claiming (not a duplicate claim) is raised as StoreError, since there is then nowhere to record anything.
+    `secrets` are values (say the source URL's token) masked in the recorded error and in the logs.
+    """
+    secrets = tuple(secrets)
+    jlog = JobLog(log, {"job": job, "target": target, "slot": slot})
+    started_at = utcnow()
+    try:
+        with session_scope(engine) as session:
+            run_id = queries.claim_run(session=session, job=job, target=target, slot=slot, now=started_at).id
+    except StoreError as exc:
+        if isinstance(exc.__cause__, IntegrityError):  # the unique (job, target, slot) claim: someone ran it
+            jlog.info("slot %s already claimed; skipped", slot)
+            return None
+        raise
+    assert run_id is not None
+    clock = time.monotonic()
+    counts: dict[str, Any] = {}
+    error: str | None = None
+    try:
+        # A round trip through JSON here, inside the catch, so an unstorable result is this run's error.
+        counts = orjson.loads(orjson.dumps(dict(fn()), default=str))
+    except Exception as exc:  # the whole point: one bad target never stops the scheduler
+        error = error_line(exc, secrets)
+        if isinstance(exc, MonitorError):
+            jlog.warning("failed: %s", error)
+        else:  # a bug or a foreign error: logged once, with its traceback (masked too)
+            jlog.error("failed unexpectedly: %s\n%s", error, mask("".join(traceback.format_exception(exc)), secrets))
+    result = RunResult(
+        run_id=run_id,
+        job=job,
+        target=target,
+        slot=slot,
+        status="ok" if error is None else "error",
+        started_at=started_at,
+        finished_at=utcnow(),
+        counts=counts,
+        error=error,
+    )
+    _record_end(engine, result, jlog)
+    if result.is_ok:
+        jlog.info("ok in %.2f s %s", time.monotonic() - clock, orjson.dumps(counts).decode())
+    return result
+
+
+def _record_end(engine: Engine, result: RunResult, jlog: JobLog) -> None:
+    try:
+        with session_scope(engine) as session:
+            # One Core UPDATE by id (no ORM load, no ORM bulk path): it runs once per source per cycle.
+            table = SQLModel.metadata.tables["jobrun"]  # JobRun's table, typed (JobRun.__table__ is not)
+            session.execute(
+                update(table)
+                .where(table.c.id == result.run_id)
+                .values(status=result.status, finished_at=result.finished_at, counts=result.counts, error=result.error)
+            )
+    except StoreError as exc:
+        # The run's own writes are committed or rolled back already; only its record stays "running".
+        jlog.error("cannot record the end of run %s: %s", result.run_id, error_line(exc))
+
+
+def mark_interrupted(*, engine: Engine, started_before: datetime) -> int:
+    """Close the runs a killed process left `running`, and give their scheduled slots back so they run again.
+
+    Called when the service starts. A killed run's unit of work was rolled back (or committed whole: polls are
+    idempotent), so running its slot again loses nothing and records nothing twice. The row keeps its history
+    under the slot `<slot>~<run id>`. Manual runs (`monitor check`) are one-off and keep their slot; a run still
+    going in another process overwrites this status when it ends, since the end of a run is recorded by id.
+    """
+    with session_scope(engine) as session:
+        # TODO(issue 3): a `running_runs` query belongs in store/queries.py, which another change owns right now.
+        rows = session.exec(select(JobRun).where(JobRun.status == "running")).all()
+        stale = [r for r in rows if _aware(r.started_at) < started_before]
+        for row in stale:
+            row.status, row.finished_at = "error", started_before
+            row.error = "interrupted: the process ended before the run finished"
+            released = f"{row.slot}~{row.id}"
+            if not row.slot.startswith("manual-") and len(released) <= SLOT_MAX_CHARS:
+                row.slot = released
+    return len(stale)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time we store is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

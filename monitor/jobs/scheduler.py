@@ -1,0 +1,189 @@
+"""The in-process scheduler of `monitor run`: one APScheduler 3 interval job per configured source."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from monitor.config import Settings
+from monitor.jobs.polls import Poll, polls_for
+from monitor.jobs.runner import error_line, mark_interrupted, run_job, slot_for
+from monitor.sources.fetcher import Fetcher, FetchPolicy
+from monitor.store.migrate import upgrade
+from monitor.store.models import utcnow
+from monitor.store.session import make_engine
+
+log = logging.getLogger("monitor.scheduler")
+
+WORKERS = 8  # threads: one slow source (up to the fetcher's 120 s deadline) holds one of them, not the schedule
+JITTER_CAP_S = 60.0  # sources sharing an interval do not all hit their platforms at the same second
+HEARTBEAT_EVERY = timedelta(seconds=15)
+
+
+class Heartbeat:
+    """When the scheduler last ticked: its own job and every finished run beat it; health checks read its age."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at: datetime | None = None
+
+    def beat(self, now: datetime | None = None) -> None:
+        with self._lock:
+            self._at = now or utcnow()
+
+    @property
+    def last_beat_at(self) -> datetime | None:
+        with self._lock:
+            return self._at
+
+    def is_alive(self, *, max_age: timedelta = 3 * HEARTBEAT_EVERY, now: datetime | None = None) -> bool:
+        last = self.last_beat_at
+        return last is not None and (now or utcnow()) - last <= max_age
+
+
+heartbeat = Heartbeat()  # the running service's; the status API of the same process reads it
+
+
+def jitter_s(every: timedelta) -> float:
+    """At most a tenth of the interval, capped at a minute: spread, but still within the interval's slot."""
+    return min(JITTER_CAP_S, every.total_seconds() * 0.1)
+
+
+def misfire_grace_s(every: timedelta) -> int:
+    """A run up to half an interval late still runs (in its slot); a later one coalesces into the next."""
+    return max(1, int(every.total_seconds() / 2))
+
+
+def next_slot_start(now: datetime, every: timedelta) -> datetime:
+    """The start of the slot after `now`'s, so scheduled runs fire just after slot boundaries, never twice in one."""
+    return datetime.fromisoformat(slot_for(now, every)) + every
+
+
+def build_scheduler(
+    settings: Settings,
+    engine: Engine,
+    fetcher: Fetcher,
+    *,
+    beat: Heartbeat = heartbeat,
+    run_once_first: bool = False,
+    workers: int = WORKERS,
+    heartbeat_every: timedelta = HEARTBEAT_EVERY,
+    now: datetime | None = None,
+) -> BackgroundScheduler:
+    """A scheduler (not started) with one job per configured source, id `<job>:<source>`, plus the heartbeat.
+
+    Every job runs through `run_job` with the slot of its interval, at most one instance at a time, missed runs
+    coalesced; `run_once_first` runs every source as soon as the scheduler starts (a restart in the same slot
+    finds it claimed and skips it).
+    """
+    now = now or utcnow()
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(workers)},
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
+        timezone=UTC,
+    )
+    for poll in polls_for(settings):
+        trigger = IntervalTrigger(
+            seconds=poll.every.total_seconds(),
+            start_date=next_slot_start(now, poll.every),
+            jitter=jitter_s(poll.every),
+            timezone=UTC,
+        )
+        extra: dict[str, Any] = {"next_run_time": now} if run_once_first else {}
+        scheduler.add_job(
+            partial(run_scheduled, settings, engine, fetcher, poll, beat),
+            trigger,
+            id=f"{poll.job}:{poll.source_id}",
+            name=f"{poll.job} {poll.source_id}",
+            misfire_grace_time=misfire_grace_s(poll.every),
+            max_instances=1,  # a slow poll is never overtaken by its next run
+            coalesce=True,  # runs missed while the process was busy or asleep become one
+            **extra,
+        )
+    scheduler.add_job(beat.beat, IntervalTrigger(seconds=heartbeat_every.total_seconds(), timezone=UTC),
+                      id="heartbeat", name="heartbeat", next_run_time=now)  # fmt: skip
+    return scheduler
+
+
+def run_scheduled(settings: Settings, engine: Engine, fetcher: Fetcher, poll: Poll, beat: Heartbeat) -> None:
+    """One scheduled run: never raises, so APScheduler neither logs it a second time nor stops anything."""
+    now = utcnow()
+    try:
+        run_job(engine=engine, job=poll.job, target=poll.source_id, slot=slot_for(now, poll.every),
+                fn=partial(poll.run, settings, engine, fetcher, poll.source_id, now), secrets=poll.secrets)  # fmt: skip
+    except Exception as exc:  # the claim failed (database down): the next slot tries again
+        log.error("%s %s: cannot claim a run: %s", poll.job, poll.source_id, error_line(exc, poll.secrets))
+    finally:
+        beat.beat()
+
+
+def start_service(
+    settings: Settings,
+    *,
+    run_once_first: bool = True,
+    stop: threading.Event | None = None,
+    beat: Heartbeat = heartbeat,
+) -> None:
+    """Upgrade the database, then run the scheduler until SIGINT/SIGTERM (or `stop` is set); returns when stopped.
+
+    A kill at any moment is safe: each source's poll is one unit of work, and slots are claimed in the database,
+    so a restart neither loses a committed result nor records a change twice.
+    """
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    stop = stop or threading.Event()
+    started_at = utcnow()
+    interrupted = mark_interrupted(engine=engine, started_before=started_at)
+    if interrupted:
+        log.warning("%d run(s) left unfinished by a previous process: recorded as interrupted, slots run again",
+                    interrupted)  # fmt: skip
+    restore = _on_signals(stop)
+    try:
+        with Fetcher(FetchPolicy(allow_hosts=tuple(settings.allow_hosts))) as fetcher:
+            scheduler = build_scheduler(settings, engine, fetcher, beat=beat, run_once_first=run_once_first,
+                                        now=started_at)  # fmt: skip
+            scheduler.start()
+            log.info("scheduler started: %d source(s)", len(scheduler.get_jobs()) - 1)
+            try:
+                while not stop.wait(1.0):  # a timed wait keeps the main thread responsive to signals
+                    pass
+            finally:
+                log.info("stopping: waiting for running polls to finish")
+                scheduler.shutdown(wait=True)
+    finally:
+        restore()
+        engine.dispose()
+    log.info("stopped")
+
+
+def _on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT/SIGTERM set `stop` once; a second signal gets the default behaviour (a kill is safe, see above)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # only the main thread may install handlers; the caller stops us through `stop`
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+        for sig in previous:
+            signal.signal(sig, signal.SIG_DFL)
+
+    for sig in previous:
+        signal.signal(sig, handle)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
