@@ -106,7 +106,7 @@ def run_job(
     started_at = utcnow()
     try:
         with session_scope(engine) as session:
-            run_id = queries.claim_run(session=session, job=job, target=target, slot=slot, now=started_at).id
+            run_id = queries.claim_run(session=session, job=job, target=target, slot=slot, now=started_at)
     except StoreError as exc:
         if isinstance(exc.__cause__, IntegrityError):  # the unique (job, target, slot) claim: someone ran it
             jlog.info("slot %s already claimed; skipped", slot)

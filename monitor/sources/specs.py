@@ -43,10 +43,14 @@ def poll_spec(
     now = now or utcnow()
     source_id = f"{platform}/{name}"
     result = SpecPoll(source_id)
+    shown_url = redact_url(source.url)
     with session_scope(engine) as session:
-        row = queries.ensure_source(session=session, source_id=source_id, platform=platform, name=name, kind="spec",
-                                    url=redact_url(source.url))  # fmt: skip
-        etag, last_modified, known_hash = row.etag, row.last_modified, row.content_hash
+        state = queries.source_state(session=session, source_id=source_id)
+        if state is None or state[3] != shown_url or state[4] != "spec":
+            row = queries.ensure_source(session=session, source_id=source_id, platform=platform, name=name,
+                                        kind="spec", url=shown_url)  # fmt: skip
+            state = (row.etag, row.last_modified, row.content_hash, row.url, row.kind)
+        etag, last_modified, known_hash = state[0], state[1], state[2]
     try:
         fetched = fetcher.fetch(source.url, etag=etag if known_hash else None,
                                 last_modified=last_modified if known_hash else None)  # fmt: skip
@@ -57,17 +61,16 @@ def poll_spec(
     except Exception as exc:
         _record_failure(engine, source_id, now, str(exc))
         raise
+    if fetched.not_modified or spec is None:  # the hot path: no ORM objects, two UPDATEs
+        with session_scope(engine) as session:
+            queries.record_success(session=session, source_id=source_id, now=now, not_modified=True)
+            queries.confirm_seen(session=session, source_id=source_id, confirm_after=source.confirm_after, now=now)
+        result.outcome = "not-modified"
+        return result
     with session_scope(engine) as session:
+        queries.record_success(session=session, source_id=source_id, now=now, not_modified=False)
         row = session.get(Source, source_id)
         assert row is not None
-        row.polls += 1
-        row.last_polled_at = row.last_success_at = now
-        row.consecutive_failures, row.last_error = 0, None
-        if fetched.not_modified or spec is None:
-            row.not_modified += 1
-            result.outcome = "not-modified"
-            queries.confirm_seen(session=session, source_id=source_id, confirm_after=source.confirm_after, now=now)
-            return result
         row.etag, row.last_modified = fetched.etag, fetched.last_modified
         digest = queries.content_hash(spec.root)
         if digest == row.content_hash:

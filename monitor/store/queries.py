@@ -37,6 +37,32 @@ def ensure_source(*, session: Session, source_id: str, platform: str, name: str,
     return source
 
 
+def source_state(*, session: Session, source_id: str) -> tuple[str | None, str | None, str | None, str, str] | None:
+    """(etag, last_modified, content_hash, url, kind) with one Core select: the hot path of every poll."""
+    row = session.execute(
+        select(Source.etag, Source.last_modified, Source.content_hash, Source.url, Source.kind).where(
+            Source.id == source_id
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+
+def record_success(*, session: Session, source_id: str, now: datetime, not_modified: bool) -> None:
+    """A poll that changed nothing: counters and times in one UPDATE, no ORM load (1,000 sources per cycle)."""
+    session.execute(
+        update(Source)
+        .where(col(Source.id) == source_id)
+        .values(
+            polls=Source.polls + 1,
+            not_modified=Source.not_modified + int(not_modified),
+            last_polled_at=now,
+            last_success_at=now,
+            consecutive_failures=0,
+            last_error=None,
+        )
+    )
+
+
 def list_sources(*, session: Session) -> Sequence[Source]:
     return session.exec(select(Source).order_by(Source.id)).all()
 
@@ -157,6 +183,8 @@ def confirm_seen(
     *, session: Session, source_id: str, confirm_after: int, now: datetime, count_poll: bool = True
 ) -> int:
     """One more poll saw the current drift: bump counts and confirm what reached `confirm_after`."""
+    if confirm_after <= 1:  # every drift change was confirmed when first seen: nothing to count (the hot path)
+        return 0
     base = (Change.source_id == source_id, Change.against == "contract", Change.status != "gone")
     if count_poll:
         session.execute(update(Change).where(*base).values(seen_count=Change.seen_count + 1, last_seen_at=now))
@@ -270,11 +298,17 @@ def list_entries(*, session: Session, source_id: str | None = None, limit: int =
 # -- job runs ---------------------------------------------------------------------------------------------------------
 
 
-def claim_run(*, session: Session, job: str, target: str, slot: str, now: datetime | None = None) -> JobRun:
-    run = JobRun(job=job, target=target, slot=slot, started_at=now or utcnow())
-    session.add(run)
-    session.flush()  # the unique (job, target, slot) constraint rejects a second claim here
-    return run
+def claim_run(*, session: Session, job: str, target: str, slot: str, now: datetime | None = None) -> int:
+    """Insert the run's row and return its id; the unique (job, target, slot) constraint rejects a second claim.
+
+    A Core INSERT ... RETURNING: it happens once per source per cycle, so no ORM object is built."""
+    table = JobRun.__table__  # type: ignore[attr-defined]
+    result = session.execute(
+        table.insert()
+        .values(job=job, target=target, slot=slot, started_at=now or utcnow(), status="running", counts={})
+        .returning(table.c.id)
+    )
+    return int(result.scalar_one())
 
 
 def list_runs(*, session: Session, job: str | None = None, limit: int = 200) -> Sequence[JobRun]:
