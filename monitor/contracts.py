@@ -10,7 +10,7 @@ from sqlmodel import Session
 from monitor.config import Settings
 from monitor.engine import Spec, Usage, load_spec_bytes
 from monitor.engine.filters import load_usage, normalise_operation_ref
-from monitor.errors import InputError
+from monitor.errors import InputError, UsageFileError
 from monitor.store import queries
 from monitor.store.models import Contract, SpecSnapshot
 
@@ -58,6 +58,9 @@ def write_contract_file(contracts_dir: Path, source_id: str, snapshot: SpecSnaps
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(queries.snapshot_body(snapshot))
+        for other in (".json", ".yaml", ".yml"):  # a stale file of the other format would be found first
+            if other != suffix:
+                (contracts_dir / platform / f"{name}{other}").unlink(missing_ok=True)
     except OSError:
         return None
     return path
@@ -68,5 +71,8 @@ def pin(*, session: Session, settings: Settings, source_id: str, snapshot: SpecS
     """Make `snapshot` the contract of its source, in the database and in contracts/."""
     contract = queries.set_contract(session=session, source_id=source_id, snapshot_id=snapshot.id or 0, by=by,
                                     reason=reason, action=action, now=now)  # fmt: skip
-    write_contract_file(settings.contracts_dir, source_id, snapshot)
+    committed = contract_file(settings.contracts_dir, source_id)
+    if write_contract_file(settings.contracts_dir, source_id, snapshot) is None and committed is not None:
+        # The committed file wins at the next poll, so moving only the database would silently undo this.
+        raise UsageFileError(f"cannot write {committed}: the contract was not moved (the file would override it)")
     return contract

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from monitor.config import Settings
 from monitor.contracts import pin, spec_of, usage_for
@@ -15,7 +14,7 @@ from monitor.engine import DiffOptions, diff
 from monitor.errors import InputError
 from monitor.jobs.poll_specs import find_source
 from monitor.store import queries
-from monitor.store.models import Change, Source, SpecSnapshot, utcnow
+from monitor.store.models import Source, SpecSnapshot, utcnow
 from monitor.store.session import session_scope
 
 LEVELS = ("breaking", "warning", "info")
@@ -128,12 +127,4 @@ def _ref(snapshot: SpecSnapshot | None) -> SnapshotRef | None:
 
 
 def _drift_by_level(session: Session, source_id: str) -> dict[str, int]:
-    # TODO(issue 3): a counting query belongs in store/queries.py, which another change owns right now.
-    rows = session.exec(
-        select(Change.level, func.count())
-        .where(Change.source_id == source_id, Change.against == "contract", Change.status != "gone")
-        .group_by(Change.level)
-    ).all()
-    counts = dict.fromkeys(LEVELS, 0)
-    counts.update({level: int(n) for level, n in rows})
-    return counts
+    return queries.drift_by_level(session=session, source_id=source_id)

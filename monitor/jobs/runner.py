@@ -16,12 +16,12 @@ import orjson
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel
 
 from monitor.errors import MonitorError, StoreError
 from monitor.redact import redact_text, redact_url
 from monitor.store import queries
-from monitor.store.models import JobRun, utcnow
+from monitor.store.models import utcnow
 from monitor.store.session import session_scope
 
 log = logging.getLogger("monitor.jobs")
@@ -166,8 +166,7 @@ def mark_interrupted(*, engine: Engine, started_before: datetime) -> int:
     going in another process overwrites this status when it ends, since the end of a run is recorded by id.
     """
     with session_scope(engine) as session:
-        # TODO(issue 3): a `running_runs` query belongs in store/queries.py, which another change owns right now.
-        rows = session.exec(select(JobRun).where(JobRun.status == "running")).all()
+        rows = queries.running_runs(session=session)
         stale = [r for r in rows if _aware(r.started_at) < started_before]
         for row in stale:
             row.status, row.finished_at = "error", started_before

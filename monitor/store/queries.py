@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from monitor.store.models import (
@@ -228,6 +228,18 @@ def list_changes(
     return session.exec(query.order_by(col(Change.last_seen_at).desc(), col(Change.id).desc()).limit(limit)).all()
 
 
+def drift_by_level(*, session: Session, source_id: str) -> dict[str, int]:
+    """How many drift changes against the contract are current, per level."""
+    rows = session.exec(
+        select(Change.level, func.count())
+        .where(Change.source_id == source_id, Change.against == "contract", Change.status != "gone")
+        .group_by(Change.level)
+    ).all()
+    counts = {"breaking": 0, "warning": 0, "info": 0}
+    counts.update({level: int(n) for level, n in rows})
+    return counts
+
+
 # -- contracts --------------------------------------------------------------------------------------------------------
 
 
@@ -309,6 +321,10 @@ def claim_run(*, session: Session, job: str, target: str, slot: str, now: dateti
         .returning(table.c.id)
     )
     return int(result.scalar_one())
+
+
+def running_runs(*, session: Session) -> Sequence[JobRun]:
+    return session.exec(select(JobRun).where(JobRun.status == "running")).all()
 
 
 def list_runs(*, session: Session, job: str | None = None, limit: int = 200) -> Sequence[JobRun]:
