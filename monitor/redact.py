@@ -142,3 +142,20 @@ def _redact_params(params: str) -> str:
             item = f"{name}={MASK}"
         items.append(item)
     return "&".join(items)
+
+
+_ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+ERROR_MAX_CHARS = 2000  # the size of the error columns (JobRun.error)
+
+
+def mask(text: str, secrets: Iterable[str | SecretLike | None] = ()) -> str:
+    """The text with every URL's secrets masked and the given secret values replaced: for logs and the store."""
+    return redact_text(_ANY_URL.sub(lambda m: redact_url(m.group(0)), text), secrets)
+
+
+def error_line(exc: BaseException, secrets: Iterable[str | SecretLike | None] = ()) -> str:
+    """One masked line describing an error; the service's own errors speak for themselves, others are named by type."""
+    from monitor.errors import MonitorError
+
+    text = str(exc) if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {exc}"
+    return mask(" ".join(text.split()) or type(exc).__name__, secrets)[:ERROR_MAX_CHARS]

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 
 from monitor.config import Settings
 from monitor.jobs.polls import Poll, polls_for
-from monitor.jobs.runner import error_line, run_job
+from monitor.jobs.runner import run_job
+from monitor.redact import error_line
 from monitor.sources.fetcher import Fetcher
 
 DEFAULT_WORKERS = 8  # polls mostly wait on the network; the fetcher's per-host limit protects each platform

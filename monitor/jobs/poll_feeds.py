@@ -9,8 +9,6 @@ from sqlalchemy.engine import Engine
 
 from monitor.config import FeedSource, Settings
 from monitor.errors import ConfigError
-from monitor.jobs.failures import recorded_on_source
-from monitor.redact import secrets_in_url
 from monitor.sources.fetcher import Fetcher
 from monitor.store.models import utcnow
 
@@ -34,7 +32,7 @@ def run(
 
     platform, name, source = find_source(settings, source_id)
     now = now or utcnow()
-    with recorded_on_source(engine=engine, source_id=source_id, now=now, secrets=secrets_in_url(source.url)):
-        polled = poll_feed(settings=settings, engine=engine, fetcher=fetcher, platform=platform, name=name,
-                           source=source, now=now)  # fmt: skip
+    polled = poll_feed(
+        settings=settings, engine=engine, fetcher=fetcher, platform=platform, name=name, source=source, now=now
+    )
     return dict(polled.counts())

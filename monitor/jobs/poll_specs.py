@@ -9,8 +9,6 @@ from sqlalchemy.engine import Engine
 
 from monitor.config import Settings, SpecSource
 from monitor.errors import ConfigError
-from monitor.jobs.failures import recorded_on_source
-from monitor.redact import secrets_in_url
 from monitor.sources.fetcher import Fetcher
 from monitor.sources.specs import poll_spec
 from monitor.store.models import utcnow
@@ -32,7 +30,7 @@ def run(
     """Poll one spec source now; returns the counts recorded on the job run. Errors are raised after being stored."""
     platform, name, source = find_source(settings, source_id)
     now = now or utcnow()
-    with recorded_on_source(engine=engine, source_id=source_id, now=now, secrets=secrets_in_url(source.url)):
-        polled = poll_spec(settings=settings, engine=engine, fetcher=fetcher, platform=platform, name=name,
-                           source=source, now=now)  # fmt: skip
+    polled = poll_spec(
+        settings=settings, engine=engine, fetcher=fetcher, platform=platform, name=name, source=source, now=now
+    )
     return dict(polled.counts())

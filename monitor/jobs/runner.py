@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -19,16 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from monitor.errors import MonitorError, StoreError
-from monitor.redact import redact_text, redact_url
+from monitor.redact import error_line, mask
 from monitor.store import queries
 from monitor.store.models import utcnow
 from monitor.store.session import session_scope
 
 log = logging.getLogger("monitor.jobs")
 
-ERROR_MAX_CHARS = 2000  # JobRun.error's column size
 SLOT_MAX_CHARS = 40  # JobRun.slot's
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +70,6 @@ def slot_for(now: datetime, every: timedelta) -> str:
     start = math.floor(now.timestamp() / seconds) * seconds
     # One format per interval: whole-second intervals (every real config) give whole-second slots.
     return datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds" if seconds.is_integer() else "milliseconds")
-
-
-def mask(text: str, secrets: Iterable[str] = ()) -> str:
-    """The text with every URL's secrets masked and the given secret values replaced, for logs and the store."""
-    return redact_text(_URL.sub(lambda m: redact_url(m.group(0)), text), secrets)
-
-
-def error_line(exc: BaseException, secrets: Iterable[str] = ()) -> str:
-    """One masked line describing an error; our own errors speak for themselves, others are named by type."""
-    text = str(exc) if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {exc}"
-    return mask(" ".join(text.split()) or type(exc).__name__, secrets)[:ERROR_MAX_CHARS]
 
 
 def run_job(

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 
 from monitor.config import Settings
 from monitor.jobs.polls import Poll, polls_for
-from monitor.jobs.runner import error_line, mark_interrupted, run_job, slot_for
+from monitor.jobs.runner import mark_interrupted, run_job, slot_for
+from monitor.redact import error_line
 from monitor.sources.fetcher import Fetcher, FetchPolicy
 from monitor.store.migrate import upgrade
 from monitor.store.models import utcnow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,8 +12,8 @@ from sqlmodel import Session
 
 from monitor.config import FeedSource, Settings
 from monitor.contracts import spec_of
-from monitor.errors import FeedError
-from monitor.redact import redact_url
+from monitor.errors import FeedError, StoreError
+from monitor.redact import error_line, redact_url, secrets_in_url
 from monitor.sources.announcements import OperationRef, classify, link_operations, removal_subjects, subject_key
 from monitor.sources.feeds import FeedItem, filter_items, parse_feed, parse_page
 from monitor.sources.fetcher import Fetcher
@@ -38,19 +39,28 @@ def poll_feed(
     *, settings: Settings, engine: Engine, fetcher: Fetcher, platform: str, name: str, source: FeedSource,
     now: datetime | None = None,
 ) -> FeedPoll:  # fmt: skip
+    """One poll. Any failure is recorded on the source (one masked line) and re-raised; stored entries stay."""
     now = now or utcnow()
+    source_id = f"{platform}/{name}"
+    try:
+        return _poll(settings, engine, fetcher, platform, name, source, now)
+    except Exception as exc:
+        with suppress(StoreError):  # the database itself failing: the job run (or the log) keeps the error
+            _record(engine, source_id, now, error=error_line(exc, secrets_in_url(source.url)))
+        raise
+
+
+def _poll(
+    settings: Settings, engine: Engine, fetcher: Fetcher, platform: str, name: str, source: FeedSource, now: datetime
+) -> FeedPoll:
     source_id = f"{platform}/{name}"
     result = FeedPoll(source_id)
     with session_scope(engine) as session:
         row = queries.ensure_source(session=session, source_id=source_id, platform=platform, name=name,
                                     kind=source.kind, url=redact_url(source.url))  # fmt: skip
         etag, last_modified, known_hash = row.etag, row.last_modified, row.content_hash
-    try:
-        fetched = fetcher.fetch(source.url, etag=etag if known_hash else None,
-                                last_modified=last_modified if known_hash else None)  # fmt: skip
-    except Exception as exc:
-        _record(engine, source_id, now, error=str(exc))
-        raise
+    fetched = fetcher.fetch(source.url, etag=etag if known_hash else None,
+                            last_modified=last_modified if known_hash else None)  # fmt: skip
     body = fetched.body or b""
     digest = hashlib.sha256(body).hexdigest()
     if fetched.not_modified or digest == known_hash:
@@ -60,7 +70,6 @@ def poll_feed(
     items, problem = _items(body, source, redact_url(fetched.url))
     result.is_malformed = problem is not None
     if problem is not None and not items and body.strip():
-        _record(engine, source_id, now, error=f"unreadable {source.kind}: {problem}")
         raise FeedError(f"{source_id}: unreadable {source.kind}: {problem}")
     with session_scope(engine) as session:
         catalogue = _catalogue(session)

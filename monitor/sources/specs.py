@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,8 +12,8 @@ from sqlmodel import Session
 from monitor.config import Settings, SpecSource
 from monitor.contracts import contract_file, pin, spec_of, usage_for
 from monitor.engine import DiffOptions, EngineError, Spec, diff, load_spec_bytes
-from monitor.errors import SpecRejected
-from monitor.redact import redact_url
+from monitor.errors import SpecRejected, StoreError
+from monitor.redact import error_line, redact_url, secrets_in_url
 from monitor.sources.fetcher import Fetcher
 from monitor.store import queries
 from monitor.store.models import Source, SpecSnapshot, utcnow
@@ -39,8 +40,20 @@ def poll_spec(
     *, settings: Settings, engine: Engine, fetcher: Fetcher, platform: str, name: str, source: SpecSource,
     now: datetime | None = None,
 ) -> SpecPoll:  # fmt: skip
-    """One poll. Fetch and parse errors are recorded on the source and re-raised; stored data stays intact."""
+    """One poll. Any failure is recorded on the source (one masked line) and re-raised; stored data stays intact."""
     now = now or utcnow()
+    source_id = f"{platform}/{name}"
+    try:
+        return _poll(settings, engine, fetcher, platform, name, source, now)
+    except Exception as exc:
+        with suppress(StoreError):  # the database itself failing: the job run (or the log) keeps the error
+            _record_failure(engine, source_id, now, error_line(exc, secrets_in_url(source.url)))
+        raise
+
+
+def _poll(
+    settings: Settings, engine: Engine, fetcher: Fetcher, platform: str, name: str, source: SpecSource, now: datetime
+) -> SpecPoll:
     source_id = f"{platform}/{name}"
     result = SpecPoll(source_id)
     shown_url = redact_url(source.url)
@@ -56,11 +69,7 @@ def poll_spec(
                                 last_modified=last_modified if known_hash else None)  # fmt: skip
         spec = None if fetched.not_modified else load_spec_bytes(fetched.body or b"", redact_url(fetched.url))
     except EngineError as exc:
-        _record_failure(engine, source_id, now, f"invalid spec: {exc}")
-        raise SpecRejected(f"{source_id}: {exc}") from exc
-    except Exception as exc:
-        _record_failure(engine, source_id, now, str(exc))
-        raise
+        raise SpecRejected(f"{source_id}: invalid spec: {exc}") from exc
     if fetched.not_modified or spec is None:  # the hot path: no ORM objects, two UPDATEs
         with session_scope(engine) as session:
             queries.record_success(session=session, source_id=source_id, now=now, not_modified=True)
