@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Protocol
@@ -159,3 +160,22 @@ def error_line(exc: BaseException, secrets: Iterable[str | SecretLike | None] = 
 
     text = str(exc) if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {exc}"
     return mask(" ".join(text.split()) or type(exc).__name__, secrets)[:ERROR_MAX_CHARS]
+
+
+class RedactingFilter(logging.Filter):
+    """Masks URL secrets in every record of a logger (httpx logs each request's full URL at INFO)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def install_log_redaction(*names: str) -> None:
+    """Attach the filter to these loggers once (idempotent), so third-party logs follow our rules too."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

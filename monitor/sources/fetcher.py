@@ -33,7 +33,7 @@ import httpx
 
 from monitor import __version__
 from monitor.errors import BlockedHostError, FetchError, FetchTimeout, ResponseTooLarge
-from monitor.redact import is_secret_header, redact_text, redact_url, secrets_in_url
+from monitor.redact import install_log_redaction, is_secret_header, redact_text, redact_url, secrets_in_url
 
 PROJECT_URL = "https://github.com/monitor/monitor"
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+{PROJECT_URL})"
@@ -207,6 +207,7 @@ class Fetcher:
         resolve: Resolver = resolve_host,
     ) -> None:
         self.policy = policy or FetchPolicy()
+        install_log_redaction("httpx", "httpcore")  # they log full request URLs, tokens included
         self._guard = HostGuard(self.policy.allow_hosts, resolve)
         self._sleep = sleep
         self._slots: dict[str, threading.BoundedSemaphore] = {}

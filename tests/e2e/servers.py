@@ -51,7 +51,7 @@ def _handler(host: Host) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             with host.lock:
                 host.requests += 1
-            route = host.routes.get(self.path)
+            route = host.routes.get(self.path.split("?", 1)[0])
             if route is None:
                 self._reply(404, b"not found")
                 return
