@@ -265,6 +265,30 @@ def _move_contract(config: Path | None, source: str, *, action: str, reason: str
     sys.stdout.write(f"{moved.source_id}: {action} {_snapshot_text(moved.to)} (was {was}); drift now: {drift}\n")
 
 
+sandbox_app = typer.Typer(help="A local replica of an API, served from its spec's sandbox cases.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    spec: Annotated[Path, typer.Argument(help="The spec whose x-amzn-api-sandbox cases and examples to serve.")],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8081,
+    allow_external_refs: Annotated[
+        bool, typer.Option(help="Follow $refs to other files inside the spec's own folder.")
+    ] = False,
+) -> None:
+    """Serve SPEC's static sandbox cases (most specific match; 400 when none) until SIGINT/SIGTERM."""
+    import uvicorn
+
+    from monitor.engine import load_spec
+    from monitor.sandbox.replica import build_replica
+
+    replica = build_replica(load_spec(spec, allow_external_refs=allow_external_refs))
+    sys.stderr.write(f"sandbox replica of {spec} on http://{host}:{port}\n")
+    uvicorn.run(replica, host=host, port=port, log_level="warning")
+
+
 @app.command()
 def changes(
     source: Annotated[str | None, typer.Option("--source", help="Only this source (platform/name).")] = None,
