@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.config import Settings
-from monitor.contracts import pin, spec_of, usage_for
-from monitor.engine import DiffOptions, diff
+from monitor.contracts import pin
 from monitor.errors import InputError
 from monitor.jobs.poll_specs import find_source
+from monitor.sources.specs import record_drift_against
 from monitor.store import queries
 from monitor.store.models import Source, SpecSnapshot, utcnow
 from monitor.store.session import session_scope
@@ -111,10 +111,8 @@ def move_contract(
             raise InputError(f"{source_id}: snapshot {target.id} is already the contract")
         pin(session=session, settings=settings, source_id=source_id, snapshot=target, by=by, reason=reason,
             action=action, now=now)  # fmt: skip
-        changes = diff(spec_of(target), spec_of(current), DiffOptions(usage=usage_for(settings, source_id)))
-        drift = queries.record_drift(session=session, source_id=source_id, changes=changes.to_dict()["changes"],
-                                     contract_id=target.id or 0, current_id=current.id or 0, now=now,
-                                     confirm_after=source.confirm_after)  # fmt: skip
+        drift = record_drift_against(session=session, settings=settings, source_id=source_id, source=source,
+                                     contract=target, current=current, now=now)  # fmt: skip
         to = _ref(target)
         assert to is not None  # a stored snapshot has an id
         return ContractMove(source_id, action, previous, to, drift)

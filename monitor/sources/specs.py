@@ -116,9 +116,19 @@ def _drift(session: Session, settings: Settings, source_id: str, source: SpecSou
            now: datetime) -> dict[str, int]:  # fmt: skip
     """Diff the contract against the current upstream version, restricted to what the integrations use."""
     contract_snapshot = _contract_snapshot(session, settings, source_id, current, now)
-    contract_spec = spec if contract_snapshot.id == current.id else spec_of(contract_snapshot)
-    changes = diff(contract_spec, spec, DiffOptions(usage=usage_for(settings, source_id))).to_dict()["changes"]
-    return queries.record_drift(session=session, source_id=source_id, changes=changes, contract_id=contract_snapshot.id or 0,
+    return record_drift_against(session=session, settings=settings, source_id=source_id, source=source,
+                                contract=contract_snapshot, current=current, now=now, current_spec=spec)  # fmt: skip
+
+
+def record_drift_against(
+    *, session: Session, settings: Settings, source_id: str, source: SpecSource, contract: SpecSnapshot,
+    current: SpecSnapshot, now: datetime, current_spec: Spec | None = None,
+) -> dict[str, int]:  # fmt: skip
+    """Store the drift from `contract` to `current`, restricted to the operations the integrations use."""
+    current_spec = current_spec or spec_of(current)
+    contract_spec = current_spec if contract.id == current.id else spec_of(contract)
+    changes = diff(contract_spec, current_spec, DiffOptions(usage=usage_for(settings, source_id))).to_dict()["changes"]
+    return queries.record_drift(session=session, source_id=source_id, changes=changes, contract_id=contract.id or 0,
                                 current_id=current.id or 0, now=now, confirm_after=source.confirm_after)  # fmt: skip
 
 
