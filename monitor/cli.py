@@ -402,6 +402,9 @@ def _run_cycle(
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
+        from monitor.jobs.contracts import sync_contract_files
+
+        sync_contract_files(settings=settings, engine=engine)
         with Fetcher(FetchPolicy(allow_hosts=tuple(settings.allow_hosts))) as fetcher:
             if not show_progress:
                 return run_cycle(settings, engine, fetcher, only=only, job=job)

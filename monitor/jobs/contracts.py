@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.config import Settings
-from monitor.contracts import pin
+from monitor.contracts import contract_file, pin
 from monitor.errors import InputError
 from monitor.jobs.poll_specs import find_source
-from monitor.sources.specs import record_drift_against
+from monitor.sources.specs import contract_for, record_drift_against
 from monitor.store import queries
 from monitor.store.models import Source, SpecSnapshot, utcnow
 from monitor.store.session import session_scope
@@ -126,3 +126,30 @@ def _ref(snapshot: SpecSnapshot | None) -> SnapshotRef | None:
 
 def _drift_by_level(session: Session, source_id: str) -> dict[str, int]:
     return queries.drift_by_level(session=session, source_id=source_id)
+
+
+def sync_contract_files(*, settings: Settings, engine: Engine, now: datetime | None = None) -> list[str]:
+    """Adopt contract files committed since the last poll (a deploy after `git pull`), recomputing their drift.
+
+    Polls read the file only when upstream changes; the service start and `monitor check` call this so a new
+    contract takes effect at once. Returns the sources whose contract moved.
+    """
+    now = now or utcnow()
+    moved = []
+    for platform, name, source in settings.spec_sources():
+        source_id = f"{platform}/{name}"
+        if contract_file(settings.contracts_dir, source_id) is None:
+            continue
+        with session_scope(engine) as session:
+            row = session.get(Source, source_id)
+            current = queries.current_snapshot(session=session, source=row) if row else None
+            if current is None:
+                continue
+            before = queries.get_contract(session=session, source_id=source_id)
+            before_id = before.snapshot_id if before else None
+            contract = contract_for(session, settings, source_id, current, now)
+            if contract.id != before_id:
+                record_drift_against(session=session, settings=settings, source_id=source_id, source=source,
+                                     contract=contract, current=current, now=now)  # fmt: skip
+                moved.append(source_id)
+    return moved

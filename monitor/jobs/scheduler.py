@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from monitor.config import Settings
+from monitor.jobs.contracts import sync_contract_files
 from monitor.jobs.polls import Poll, polls_for
 from monitor.jobs.runner import mark_interrupted, run_job, slot_for
 from monitor.redact import error_line
@@ -146,6 +147,8 @@ def start_service(
     stop = stop or threading.Event()
     started_at = utcnow()
     interrupted = mark_interrupted(engine=engine, started_before=started_at)
+    for source_id in sync_contract_files(settings=settings, engine=engine, now=started_at):
+        log.info("%s: contract file changed; drift recomputed", source_id)
     if interrupted:
         log.warning("%d run(s) left unfinished by a previous process: recorded as interrupted, slots run again",
                     interrupted)  # fmt: skip

@@ -115,7 +115,7 @@ def _poll(
 def _drift(session: Session, settings: Settings, source_id: str, source: SpecSource, current: SpecSnapshot, spec: Spec,
            now: datetime) -> dict[str, int]:  # fmt: skip
     """Diff the contract against the current upstream version, restricted to what the integrations use."""
-    contract_snapshot = _contract_snapshot(session, settings, source_id, current, now)
+    contract_snapshot = contract_for(session, settings, source_id, current, now)
     return record_drift_against(session=session, settings=settings, source_id=source_id, source=source,
                                 contract=contract_snapshot, current=current, now=now, current_spec=spec)  # fmt: skip
 
@@ -132,7 +132,7 @@ def record_drift_against(
                                 current_id=current.id or 0, now=now, confirm_after=source.confirm_after)  # fmt: skip
 
 
-def _contract_snapshot(
+def contract_for(
     session: Session, settings: Settings, source_id: str, current: SpecSnapshot, now: datetime
 ) -> SpecSnapshot:
     """The contract: the committed file wins; else the stored contract; else the first version seen is pinned."""

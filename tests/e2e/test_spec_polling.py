@@ -182,3 +182,19 @@ def test_contract_file_in_the_repository_wins(db: Engine, host: Host, fetcher: F
     url = host.serve("/ordersV0.json", version("ordersV0", "07110543"))
     poll(settings_for(tmp_path, url), db, fetcher, T0)
     assert any(c.level == "breaking" for c in changes(db, "contract"))
+
+
+def test_a_newly_committed_contract_file_takes_effect_without_an_upstream_change(
+    db: Engine, host: Host, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    from monitor.jobs.contracts import sync_contract_files
+
+    url = host.serve("/ordersV0.json", version("ordersV0", "07110543"))
+    settings = settings_for(tmp_path, url)
+    poll(settings, db, fetcher, T0)  # first poll pins the current version: no drift
+    assert [c for c in changes(db, "contract") if c.status != "gone"] == []
+    pinned = tmp_path / "contracts" / "amazon-sp-api" / "orders-v0.json"
+    pinned.write_bytes(version("ordersV0", "cdda8717"))  # the team pins an older version (git pull + deploy)
+    assert sync_contract_files(settings=settings, engine=db) == ["amazon-sp-api/orders-v0"]
+    assert any(c.level == "breaking" and c.status == "confirmed" for c in changes(db, "contract"))
+    assert sync_contract_files(settings=settings, engine=db) == []  # nothing moved the second time
