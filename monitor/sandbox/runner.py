@@ -1,0 +1,297 @@
+"""Run one schemathesis suite against a sandbox and fold its events into our own result types.
+
+This is the only module that imports schemathesis (pinned exactly in pyproject.toml: its engine API changes between
+releases). Usage: `result = run_suite("ordersV0.json", "http://127.0.0.1:8000", operations=None, headers=...)`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor.redact import MASK, redact_text
+
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+EXCERPT_CHARS = 2000
+MESSAGE_CHARS = 4000
+
+
+@dataclass(slots=True)
+class Failure:
+    """One failed check on one case, already redacted."""
+
+    check: str
+    title: str
+    message: str
+    status_code: int | None
+    response_excerpt: str
+    curl: str
+
+
+@dataclass(slots=True)
+class OperationResult:
+    """What the run saw for one operation (label `METHOD /path`), across phases."""
+
+    label: str
+    cases: int = 0
+    checks_passed: dict[str, int] = field(default_factory=dict)
+    checks_failed: dict[str, int] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.errors:
+            return "error"
+        if self.failures or self.checks_failed:
+            return "failed"
+        if self.cases == 0:
+            return "skipped"
+        return "passed"
+
+
+@dataclass(slots=True)
+class SuiteResult:
+    """A whole run: per-operation results, run-level errors, and whether the engine finished on its own terms."""
+
+    operations: dict[str, OperationResult] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    fatal: str | None = None
+    finished: bool = False
+    stopped_by_budget: bool = False
+    stop_reason: str | None = None
+    seed: int | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """Failures, errors, a fatal error, or a stream that ended without `EngineFinished` all fail the run."""
+        return (
+            not self.finished
+            or self.fatal is not None
+            or bool(self.errors)
+            or any(op.status in ("failed", "error") for op in self.operations.values())
+        )
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [failure for op in self.operations.values() for failure in op.failures]
+
+
+def run_suite(
+    spec: str | Path | Mapping[str, Any],
+    base_url: str,
+    *,
+    operations: list[str] | None = None,
+    phases: Iterable[str] = ("examples",),
+    max_examples: int = 20,
+    seed: int | None = 0,
+    time_budget_s: float = 300.0,
+    headers: Mapping[str, str] | None = None,
+    rate_limit: str | None = None,
+    request_timeout_s: float = 10.0,
+) -> SuiteResult:
+    """Run the given phases of a schemathesis suite against `base_url` and return our own result.
+
+    Usage: `run_suite(spec_dict, "http://127.0.0.1:8000", operations=["getOrders"], headers={"x-amz-access-token": t})`.
+
+    Parameters:
+        spec: a spec file path or an already loaded spec dict (OpenAPI 3.x or Swagger 2.0); a dict is not modified.
+        base_url: the sandbox's base URL; the spec's own servers/host are ignored.
+        operations: operationIds or `METHOD /path` labels to test; all operations when None.
+        phases: schemathesis test phases to enable (examples, coverage, fuzzing, stateful).
+        max_examples: Hypothesis examples per operation and phase.
+        seed: fixed seed for repeatable runs; None for a random one.
+        time_budget_s: wall-clock budget; when spent, the engine is asked to stop and the run is marked as such.
+        headers: headers sent with every request (auth); their values are masked everywhere in the result.
+        rate_limit: schemathesis rate limit such as `5/s`.
+        request_timeout_s: per-request timeout, so one hung request cannot outlive the budget by much.
+    """
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.engine import events
+
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        raise ValueError(f"unknown phases: {sorted(unknown)}")
+    headers = dict(headers or {})
+    secrets = [value for value in headers.values() if value]
+    result = SuiteResult(seed=seed)
+    started = time.monotonic()
+
+    _private_hypothesis_home()
+    with tempfile.TemporaryDirectory(prefix="monitor-st-") as private:
+        config = SchemathesisConfig.from_dict(
+            _config_dict(base_url, phases, max_examples, seed, headers, rate_limit, request_timeout_s, private)
+        )
+        try:
+            if isinstance(spec, Mapping):
+                schema = schemathesis.openapi.from_dict(_copy(spec), config=config)
+            else:
+                schema = schemathesis.openapi.from_path(str(spec), config=config)
+            if operations:
+                wanted = set(operations)
+                schema = schema.include(lambda ctx: ctx.operation.label in wanted or _operation_id(ctx) in wanted)
+        except Exception as exc:  # loader errors are many types; all of them end the run the same way
+            result.fatal = _bounded(redact_text(f"{type(exc).__name__}: {exc}", secrets), MESSAGE_CHARS)
+            result.elapsed_s = time.monotonic() - started
+            return result
+
+        stream = schemathesis.engine.from_schema(schema).execute()
+        try:
+            for event in stream:
+                if isinstance(event, events.ScenarioFinished):
+                    _fold(result, event, secrets)
+                elif isinstance(event, events.NonFatalError):
+                    text = _bounded(redact_text(f"{event.label}: {event.info.format()}", secrets), MESSAGE_CHARS)
+                    if event.related_to_operation:
+                        _operation(result, event.label).errors.append(text)
+                    else:
+                        result.errors.append(text)
+                elif isinstance(event, events.FatalError):
+                    result.fatal = _bounded(
+                        redact_text(f"{type(event.exception).__name__}: {event.exception}", secrets), MESSAGE_CHARS
+                    )
+                elif isinstance(event, events.EngineFinished):
+                    result.finished = True
+                    result.stop_reason = str(event.stop_reason)
+                if not result.stopped_by_budget and time.monotonic() - started > time_budget_s:
+                    result.stopped_by_budget = True
+                    stream.stop()
+        finally:
+            stream.generator.close()
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def _config_dict(
+    base_url: str,
+    phases: Iterable[str],
+    max_examples: int,
+    seed: int | None,
+    headers: Mapping[str, str],
+    rate_limit: str | None,
+    request_timeout_s: float,
+    private: str,
+) -> dict[str, Any]:
+    """Everything set explicitly, so no `schemathesis.toml` in the working directory can change a run."""
+    from schemathesis.config._output import DEFAULT_KEYS_TO_SANITIZE, DEFAULT_SENSITIVE_MARKERS
+
+    enabled = set(phases)
+    data: dict[str, Any] = {
+        "color": False,
+        "max-failures": None,
+        "cache": {"enabled": False, "directory": str(Path(private) / "cache")},
+        "output": {
+            "sanitization": {
+                "enabled": True,
+                "keys-to-sanitize": sorted({*DEFAULT_KEYS_TO_SANITIZE, *(name.lower() for name in headers)}),
+                "sensitive-markers": list(DEFAULT_SENSITIVE_MARKERS),
+                "replacement": MASK,
+            }
+        },
+        "base-url": base_url,
+        "headers": dict(headers),
+        "workers": 1,
+        "request-timeout": request_timeout_s,
+        "phases": {name: {"enabled": name in enabled} for name in PHASES},
+        # Hypothesis's example database stays inside this run's private folder and dies with it.
+        "generation": {"max-examples": max_examples, "database": str(Path(private) / "hypothesis")},
+    }
+    # Amazon's models carry sandbox cases but no request examples; filling the gaps lets the examples phase send
+    # one request per operation instead of skipping it.
+    data["phases"]["examples"]["fill-missing"] = True
+    data = {key: value for key, value in data.items() if value is not None}
+    if seed is not None:
+        data["seed"] = seed
+    if rate_limit:
+        data["rate-limit"] = rate_limit
+    return data
+
+
+_HYPOTHESIS_HOME: list[str] = []
+_HYPOTHESIS_HOME_LOCK = threading.Lock()
+
+
+def _private_hypothesis_home() -> None:
+    """Point Hypothesis's storage (its unicode tables) at a private folder instead of `.hypothesis` in the cwd.
+
+    Hypothesis keeps this setting per process, so it is set once, to one folder that all runs share and that
+    holds no test data (the example database is per run, see `_config_dict`).
+    """
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    with _HYPOTHESIS_HOME_LOCK:
+        if not _HYPOTHESIS_HOME:
+            _HYPOTHESIS_HOME.append(tempfile.mkdtemp(prefix="monitor-hypothesis-"))
+            set_hypothesis_home_dir(_HYPOTHESIS_HOME[0])
+
+
+def _copy(spec: Mapping[str, Any]) -> dict[str, Any]:
+    import copy
+
+    return copy.deepcopy(dict(spec))
+
+
+def _operation_id(ctx: Any) -> str | None:
+    definition = getattr(ctx.operation, "definition", None)
+    raw = getattr(definition, "raw", None)
+    return raw.get("operationId") if isinstance(raw, dict) else None
+
+
+def _operation(result: SuiteResult, label: str) -> OperationResult:
+    op = result.operations.get(label)
+    if op is None:
+        op = result.operations[label] = OperationResult(label=label)
+    return op
+
+
+def _fold(result: SuiteResult, event: Any, secrets: list[str]) -> None:
+    recorder = event.recorder
+    op = _operation(result, recorder.label)
+    if event.skip_reason and not recorder.cases:
+        op.skipped = event.skip_reason
+    op.cases += len(recorder.cases)
+    seen: set[tuple[str, str, str]] = set()
+    for case_id, nodes in recorder.checks.items():
+        for node in nodes:
+            status = str(node.status)
+            if status == "success":
+                op.checks_passed[node.name] = op.checks_passed.get(node.name, 0) + 1
+                continue
+            op.checks_failed[node.name] = op.checks_failed.get(node.name, 0) + 1
+            info = node.failure_info
+            if info is None:
+                continue
+            key = (node.name, info.failure.title, info.failure.message)
+            if key in seen:  # schemathesis reports one failure per distinct problem; so do we
+                continue
+            seen.add(key)
+            op.failures.append(_failure(recorder, case_id, node.name, info, secrets))
+
+
+def _failure(recorder: Any, case_id: str, check: str, info: Any, secrets: list[str]) -> Failure:
+    interaction = recorder.interactions.get(case_id)
+    response = interaction.response if interaction is not None else None
+    status_code = response.status_code if response is not None else None
+    excerpt = ""
+    if response is not None and response.content:
+        excerpt = _bounded(response.content.decode(response.encoding or "utf-8", errors="replace"), EXCERPT_CHARS)
+    return Failure(
+        check=check,
+        title=redact_text(info.failure.title, secrets),
+        message=_bounded(redact_text(info.failure.message, secrets), MESSAGE_CHARS),
+        status_code=status_code,
+        response_excerpt=redact_text(excerpt, secrets),
+        curl=_bounded(redact_text(info.code_sample or "", secrets), MESSAGE_CHARS),
+    )
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more characters]"
