@@ -131,10 +131,7 @@ def run_suite(
             _config_dict(base_url, phases, max_examples, seed, headers, rate_limit, request_timeout_s, private)
         )
         try:
-            if isinstance(spec, Mapping):
-                schema = schemathesis.openapi.from_dict(_copy(spec), config=config)
-            else:
-                schema = schemathesis.openapi.from_path(str(spec), config=config)
+            schema = schemathesis.openapi.from_dict(with_sandbox_examples(_load(spec)), config=config)
             if operations:
                 wanted = set(operations)
                 schema = schema.include(lambda ctx: ctx.operation.label in wanted or _operation_id(ctx) in wanted)
@@ -204,9 +201,13 @@ def _config_dict(
         # Hypothesis's example database stays inside this run's private folder and dies with it.
         "generation": {"max-examples": max_examples, "database": str(Path(private) / "hypothesis")},
     }
-    # Amazon's models carry sandbox cases but no request examples; filling the gaps lets the examples phase send
-    # one request per operation instead of skipping it.
+    # Operations with 2xx sandbox cases get them as explicit examples (`with_sandbox_examples`); for the rest, which
+    # have no request examples at all, filling the gaps lets the examples phase send one request instead of skipping
+    # the operation. schemathesis 4.32.5 consults fill-missing only when an operation has no example at all.
     data["phases"]["examples"]["fill-missing"] = True
+    # Values captured from earlier responses would otherwise replace the sandbox values in example requests (an
+    # orderId seen in one operation's answer sent to another), and the sandbox only recognises its own values.
+    data["phases"]["examples"]["extra-data-sources"] = {"responses": False}
     data = {key: value for key, value in data.items() if value is not None}
     if seed is not None:
         data["seed"] = seed
@@ -233,10 +234,101 @@ def _private_hypothesis_home() -> None:
             set_hypothesis_home_dir(_HYPOTHESIS_HOME[0])
 
 
-def _copy(spec: Mapping[str, Any]) -> dict[str, Any]:
+def _load(spec: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """A private deep copy of the spec dict, or the parsed file (JSON or YAML)."""
     import copy
 
-    return copy.deepcopy(dict(spec))
+    if isinstance(spec, Mapping):
+        return copy.deepcopy(dict(spec))
+    import json
+
+    text = Path(spec).read_text(encoding="utf-8")
+    try:
+        loaded = json.loads(text)
+    except ValueError:
+        import yaml
+
+        loaded = yaml.safe_load(text)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{spec}: not an OpenAPI document (top level is {type(loaded).__name__})")
+    return loaded
+
+
+def with_sandbox_examples(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of `spec` whose operations carry their 2xx `x-amzn-api-sandbox.static` requests as examples.
+
+    Case `i` of an operation becomes the named example `sandbox-<i>` (`x-examples: {name: {"value": v}}`) on every
+    parameter the case sets; schemathesis lines equally named examples up into one request, so each 2xx case yields
+    one request the sandbox recognises. A case's `body` (or the body parameter's own name) becomes an `x-examples`
+    entry on the body parameter. Parameters given by `$ref` are inlined first, so a shared definition is never
+    annotated for another operation. Error-code cases are left out: they are negative requests by design.
+    """
+    import copy
+
+    root = copy.deepcopy(dict(spec))
+    paths = root.get("paths")
+    for item in paths.values() if isinstance(paths, dict) else []:
+        if not isinstance(item, dict):
+            continue
+        shared = [_deref(root, p) for p in item.get("parameters", []) if isinstance(item.get("parameters"), list)]
+        for method, op in item.items():
+            if method == "parameters" or not isinstance(op, dict) or not isinstance(op.get("responses"), dict):
+                continue
+            cases = _sandbox_2xx_requests(root, op["responses"])
+            if not cases:
+                continue
+            own = [copy.deepcopy(_deref(root, p)) for p in op.get("parameters", []) if isinstance(p, dict)]
+            own_names = {(p.get("name"), p.get("in")) for p in own if isinstance(p, dict)}
+            # path-level parameters are copied onto the operation (an operation's own definition wins), so the
+            # examples of one operation do not leak into its siblings
+            inherited = [copy.deepcopy(p) for p in shared if isinstance(p, dict)]
+            params = own + [p for p in inherited if (p.get("name"), p.get("in")) not in own_names]
+            by_name = {p["name"]: p for p in params if isinstance(p, dict) and isinstance(p.get("name"), str)}
+            body = next((p for p in params if isinstance(p, dict) and p.get("in") == "body"), None)
+            for index, values in enumerate(cases):
+                for name, value in values.items():
+                    target = body if name == "body" and "body" not in by_name else by_name.get(name)
+                    if target is None:
+                        continue
+                    examples = target.setdefault("x-examples", {})
+                    if isinstance(examples, dict):
+                        examples[f"sandbox-{index}"] = {"value": value}
+            op["parameters"] = params
+    return root
+
+
+def _sandbox_2xx_requests(root: dict[str, Any], responses: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request parameters of every 2xx static sandbox case, `{"value": v}` wrappers removed, in order."""
+    found: list[dict[str, Any]] = []
+    for code, raw in responses.items():
+        response = _deref(root, raw)
+        if not (str(code).startswith("2") and isinstance(response, dict)):
+            continue
+        sandbox = response.get("x-amzn-api-sandbox")
+        static = sandbox.get("static") if isinstance(sandbox, dict) else None
+        for entry in static if isinstance(static, list) else []:
+            request = entry.get("request") if isinstance(entry, dict) else None
+            raw_params = request.get("parameters") if isinstance(request, dict) else None
+            if not isinstance(raw_params, dict):
+                continue
+            found.append({k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in raw_params.items()})
+    return found
+
+
+def _deref(root: dict[str, Any], node: Any) -> Any:
+    """Follow local `#/...` references (a few hops at most); anything else is returned as is."""
+    for _ in range(8):
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not (isinstance(ref, str) and ref.startswith("#/")):
+            return node
+        target: Any = root
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or part not in target:
+                return node
+            target = target[part]
+        node = target
+    return node
 
 
 def _operation_id(ctx: Any) -> str | None:
