@@ -45,8 +45,10 @@ def poll_feed(
     try:
         return _poll(settings, engine, fetcher, platform, name, source, now)
     except Exception as exc:
-        with suppress(StoreError):  # the database itself failing: the job run (or the log) keeps the error
-            _record(engine, source_id, now, error=error_line(exc, secrets_in_url(source.url)))
+        # If the database itself is failing, the job run (or the log) keeps the error instead.
+        with suppress(StoreError), session_scope(engine) as session:
+            queries.record_failure(session=session, source_id=source_id, now=now,
+                                   error=error_line(exc, secrets_in_url(source.url)))  # fmt: skip
         raise
 
 
@@ -65,7 +67,8 @@ def _poll(
     digest = hashlib.sha256(body).hexdigest()
     if fetched.not_modified or digest == known_hash:
         result.outcome = "not-modified" if fetched.not_modified else "unchanged"
-        _record(engine, source_id, now, not_modified=fetched.not_modified)
+        with session_scope(engine) as session:
+            queries.record_success(session=session, source_id=source_id, now=now, not_modified=fetched.not_modified)
         return result
     items, problem = _items(body, source, redact_url(fetched.url))
     result.is_malformed = problem is not None
@@ -86,7 +89,8 @@ def _poll(
         row = session.get(Source, source_id)
         assert row is not None
         row.etag, row.last_modified, row.content_hash = fetched.etag, fetched.last_modified, digest
-        _mark(row, now, error=f"malformed {source.kind} (kept {len(items)} entries): {problem}" if problem else None)
+        warning = f"malformed {source.kind} (kept {len(items)} entries): {problem}" if problem else None
+        queries.record_success(session=session, source_id=source_id, now=now, not_modified=False, warning=warning)
     result.outcome = "updated"
     return result
 
@@ -137,24 +141,3 @@ def _store(session: Session, source_id: str, item: FeedItem, catalogue: list[Ope
         moved += queries.record_announced_date(session=session, subject=removal_subject, removal_date=removal_date,
                                                entry_id=entry.id or 0, announced_at=item.published_at or now)  # fmt: skip
     return moved
-
-
-def _record(
-    engine: Engine, source_id: str, now: datetime, *, error: str | None = None, not_modified: bool = False
-) -> None:
-    with session_scope(engine) as session:
-        row = session.get(Source, source_id)
-        if row is not None:
-            row.not_modified += int(not_modified)
-            _mark(row, now, error=error, failed=error is not None and not not_modified)
-
-
-def _mark(row: Source, now: datetime, *, error: str | None, failed: bool = False) -> None:
-    row.polls += 1
-    row.last_polled_at = now
-    row.last_error = error[:1000] if error else None
-    if failed:
-        row.consecutive_failures += 1
-    else:
-        row.consecutive_failures = 0
-        row.last_success_at = now

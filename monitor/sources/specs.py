@@ -46,8 +46,10 @@ def poll_spec(
     try:
         return _poll(settings, engine, fetcher, platform, name, source, now)
     except Exception as exc:
-        with suppress(StoreError):  # the database itself failing: the job run (or the log) keeps the error
-            _record_failure(engine, source_id, now, error_line(exc, secrets_in_url(source.url)))
+        # If the database itself is failing, the job run (or the log) keeps the error instead.
+        with suppress(StoreError), session_scope(engine) as session:
+            queries.record_failure(session=session, source_id=source_id, now=now,
+                                   error=error_line(exc, secrets_in_url(source.url)))  # fmt: skip
         raise
 
 
@@ -157,13 +159,3 @@ def contract_for(
     pin(session=session, settings=settings, source_id=source_id, snapshot=current, by="monitor (first poll)",
         reason="no contract yet: pinned the first version seen", action="pin", now=now)  # fmt: skip
     return current
-
-
-def _record_failure(engine: Engine, source_id: str, now: datetime, error: str) -> None:
-    with session_scope(engine) as session:
-        row = session.get(Source, source_id)
-        if row is not None:
-            row.polls += 1
-            row.last_polled_at = now
-            row.consecutive_failures += 1
-            row.last_error = error[:1000]

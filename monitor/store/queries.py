@@ -47,8 +47,12 @@ def source_state(*, session: Session, source_id: str) -> tuple[str | None, str |
     return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
 
-def record_success(*, session: Session, source_id: str, now: datetime, not_modified: bool) -> None:
-    """A poll that changed nothing: counters and times in one UPDATE, no ORM load (1,000 sources per cycle)."""
+def record_success(
+    *, session: Session, source_id: str, now: datetime, not_modified: bool, warning: str | None = None
+) -> None:
+    """A successful poll: counters and times in one UPDATE, no ORM load (1,000 sources per cycle).
+
+    `warning` flags a poll that succeeded with a problem (a malformed feed whose valid entries were kept)."""
     session.execute(
         update(Source)
         .where(col(Source.id) == source_id)
@@ -58,7 +62,21 @@ def record_success(*, session: Session, source_id: str, now: datetime, not_modif
             last_polled_at=now,
             last_success_at=now,
             consecutive_failures=0,
-            last_error=None,
+            last_error=warning[:1000] if warning else None,
+        )
+    )
+
+
+def record_failure(*, session: Session, source_id: str, now: datetime, error: str) -> None:
+    """A failed poll, recorded on its source; the stored versions and entries stay as they were."""
+    session.execute(
+        update(Source)
+        .where(col(Source.id) == source_id)
+        .values(
+            polls=Source.polls + 1,
+            last_polled_at=now,
+            consecutive_failures=Source.consecutive_failures + 1,
+            last_error=error[:1000],
         )
     )
 
