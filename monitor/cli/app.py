@@ -1,0 +1,83 @@
+"""The `monitor` command line's root: the Typer app, exit codes, shared option types and `main`."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="monitor",
+    help="Marketplace API contract testing and change monitoring.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Exit codes are the public contract of every command (see README).
+EXIT_OK, EXIT_FINDING, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    junit = "junit"
+    githubactions = "githubactions"
+
+
+class FailOn(StrEnum):
+    breaking = "breaking"
+    warning = "warning"
+    info = "info"
+
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Config file (default: $MONITOR_CONFIG or config/monitor.yaml).")
+]
+
+
+class ListFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Against(StrEnum):
+    previous = "previous"
+    contract = "contract"
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; known errors become one line on stderr and an exit code, never a traceback."""
+    from monitor.engine.errors import EngineError
+    from monitor.errors import InputError, MonitorError, StoreError, UpstreamError
+
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.Abort:
+        sys.stderr.write("error: aborted\n")
+        code = 130
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument, bad value
+        sys.stderr.write(f"error: {one_line(exc.format_message())}\n")
+        code = EXIT_BAD_INPUT
+    except (EngineError, InputError) as exc:
+        sys.stderr.write(f"error: {one_line(str(exc))}\n")
+        code = EXIT_BAD_INPUT
+    except (UpstreamError, MonitorError) as exc:  # upstream or the database (StoreError): unknown, try again later
+        message = one_line(str(exc))
+        if isinstance(exc, StoreError) and ("no such table" in message or "UndefinedTable" in message):
+            message += " (a new database? run `monitor db upgrade`)"
+        sys.stderr.write(f"error: {message}\n")
+        code = EXIT_UNKNOWN
+    except BrokenPipeError:
+        code = EXIT_OK
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
