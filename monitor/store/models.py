@@ -141,3 +141,47 @@ class JobRun(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = Field(default=None, max_length=2000)
+
+
+# -- sandbox contract test runs (issue 4) --------------------------------------------------------------------------
+
+
+class ContractRun(SQLModel, table=True):
+    """One contract test run of a platform's sandbox suite against one spec source."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    suite: str = Field(index=True, max_length=100)  # the platform whose sandbox ran
+    source_id: str = Field(index=True, max_length=200)  # the spec source whose contract was tested
+    job_run_id: int | None = Field(default=None, foreign_key="jobrun.id")
+    base_url: str = Field(max_length=2000)  # redacted
+    status: str = Field(default="running", index=True, max_length=10)  # running, passed, failed, error
+    phases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    seed: int | None = None
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, max_length=4000)  # redacted
+    started_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class OperationResult(SQLModel, table=True):
+    """What one contract run saw for one operation: the row the gate reads (latest status, failing since, flaky)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="contractrun.id", index=True)
+    suite: str = Field(index=True, max_length=100)
+    source_id: str = Field(max_length=200)
+    operation: str = Field(index=True, max_length=500)  # `METHOD /path`
+    operation_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=10)  # passed, failed, error, skipped
+    cases: int = 0
+    checks_passed: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    checks_failed: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    failures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # redacted
+    errors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # redacted
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+# -- deployment gate: waivers, decisions, deployments, API tokens (issue 5) ----------------------------------------
+
+
+# -- alerts outbox, silences and reports (issue 6) -----------------------------------------------------------------
