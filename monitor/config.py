@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -67,12 +67,21 @@ class SandboxAuth(_Strict):
 
 
 class Sandbox(_Strict):
+    """A platform's sandbox suite: where to send requests, how, how fast, what to test and how often."""
+
     base_url: str
     auth: SandboxAuth = SandboxAuth()
-    rate_limit: str = "5/s"
-    operations: list[str] | None = None
-    is_sandbox: bool = False  # set to declare a host outside the known sandbox hosts as one
+    rate_limit: str = "5/s"  # Amazon's sandbox: 5 requests per second
+    specs: list[str] | None = None  # the platform's spec sources to test (default: all of them)
+    operations: list[str] | None = None  # operationIds or `METHOD /path` (default: those the integrations use)
+    phases: list[Literal["examples", "coverage", "fuzzing", "stateful"]] = Field(default_factory=lambda: ["examples"])
+    max_examples: int = Field(20, ge=1, le=10_000)
+    seed: int | None = 0  # fixed for repeatable runs; null for a random one
+    every: Duration | None = timedelta(hours=6)  # scheduled runs; null for on-demand only (`monitor test SUITE`)
     time_budget: Duration = timedelta(minutes=5)
+    request_timeout: Duration = timedelta(seconds=10)
+    is_sandbox: bool = False  # set to declare a host outside the known sandbox hosts as one
+    allow_production: bool = False  # run against a non-sandbox host anyway, sending only GET, HEAD and OPTIONS
 
     @field_validator("rate_limit")
     @classmethod
@@ -88,8 +97,37 @@ class Platform(_Strict):
     sandbox: Sandbox | None = None
 
 
+DriftLevel = Literal["breaking", "warning", "info"]
+
+
+class GatePolicy(_Strict):
+    """How the deployment gate judges what it finds; `gate:` at the top sets defaults, environments override."""
+
+    warn_days: int = Field(30, ge=0, le=3650)  # an announced removal/deprecation this close warns...
+    fail_days: int = Field(7, ge=0, le=3650)  # ...and this close (or already past) fails
+    past_days: int = Field(90, ge=0, le=3650)  # dates further in the past are history: the drift shows what happened
+    max_age: Duration = timedelta(hours=24)  # no successful spec poll or sandbox run this recent: `unknown`
+    fail_on: list[DriftLevel] = Field(default_factory=lambda: ["breaking"])  # drift levels that fail the gate
+    warn_on: list[DriftLevel] = Field(default_factory=lambda: ["warning"])  # drift levels that warn
+    failing_runs: Literal["fail", "warn", "ignore"] = "fail"  # an operation whose latest sandbox result fails
+    flaky_runs: Literal["fail", "warn", "ignore"] = "warn"  # an operation whose sandbox results alternate
+
+
 class Environment(_Strict):
-    report_only: bool = False
+    report_only: bool = False  # decide and record, never block (deployable stays true)
+    warn_days: int | None = Field(None, ge=0, le=3650)
+    fail_days: int | None = Field(None, ge=0, le=3650)
+    past_days: int | None = Field(None, ge=0, le=3650)
+    max_age: Duration | None = None
+    fail_on: list[DriftLevel] | None = None
+    warn_on: list[DriftLevel] | None = None
+    failing_runs: Literal["fail", "warn", "ignore"] | None = None
+    flaky_runs: Literal["fail", "warn", "ignore"] | None = None
+
+    def policy(self, defaults: GatePolicy) -> GatePolicy:
+        """The defaults with this environment's keys laid over them."""
+        overrides = {k: v for k, v in self.model_dump(exclude={"report_only"}).items() if v is not None}
+        return defaults.model_copy(update=overrides)
 
 
 class Integration(_Strict):
@@ -114,31 +152,112 @@ class Api(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     tokens: list[ApiToken] = Field(default_factory=list)
+    public_dashboard: bool = False  # serve the dashboard at / without a token (a trusted network, `monitor demo`)
+
+
+AlertMatch = dict[str, str]  # label -> value; labels: kind, platform, source, level, suite, operation, category
 
 
 class SlackRoute(_Strict):
-    match: dict[str, str] = Field(default_factory=dict)
+    """Alerts whose labels all equal `match` go to `channel`; the first matching route wins."""
+
+    match: AlertMatch = Field(default_factory=dict)
     channel: str
 
 
 class Slack(_Strict):
     token: SecretStr
     routes: list[SlackRoute] = Field(default_factory=list)
+    default_channel: str | None = None  # alerts no route matches (none: they are not sent to Slack)
     base_url: str | None = None  # tests point this at a local fake
+    timeout: Duration = timedelta(seconds=10)  # per Web API call
+
+
+class Webhook(_Strict):
+    """A generic JSON POST receiver (Microsoft Teams workflow, a ticketing system) fed by the same outbox."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")
+    url: str
+    routes: list[AlertMatch] = Field(default_factory=list)  # empty: every alert; else any matching route
+    headers: dict[str, SecretStr] = Field(default_factory=dict)  # say an Authorization header from ${VAR}
+    timeout: Duration = timedelta(seconds=10)
+
+
+class Silence(_Strict):
+    """Mutes alerts whose labels all equal `match` until `ends_at` (required: no silence lasts forever)."""
+
+    match: AlertMatch
+    ends_at: datetime
+    starts_at: datetime | None = None
+    reason: str = ""
+
+    @field_validator("ends_at", "starts_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-12-01T00:00:00Z")
+        return value
 
 
 class Alerts(_Strict):
+    """Routing, grouping and timing of alerts, after Prometheus Alertmanager (see docs/alerts.md)."""
+
     slack: Slack | None = None
+    webhooks: list[Webhook] = Field(default_factory=list)
+    group_by: list[str] = Field(default_factory=lambda: ["kind", "platform"])
+    group_wait: Duration = timedelta(seconds=30)  # a new group waits this long to gather its first alerts
+    group_interval: Duration = timedelta(minutes=5)  # then at most one message per group per interval
+    repeat_interval: Duration = timedelta(hours=4)  # the same firing alert is repeated no sooner than this
+    silences: list[Silence] = Field(default_factory=list)
+    dashboard_url: str | None = None  # public base URL of the service, for links in messages
+    dispatch_every: Duration = timedelta(seconds=5)
+    max_backoff: Duration = timedelta(minutes=10)  # retries back off exponentially up to this
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique(cls, value: list[Webhook]) -> list[Webhook]:
+        names = [w.name for w in value]
+        if len(names) != len(set(names)):
+            raise ValueError("webhook names must be unique")
+        return value
 
 
 class Nightly(_Strict):
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
     slack_channel: str | None = None
+    webhooks: bool = True  # also send the report to every configured webhook
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a time zone such as UTC or Asia/Shanghai") from exc
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a 5-field cron expression such as '0 2 * * *'")
+        return value
 
 
 class Reports(_Strict):
-    nightly: Nightly | None = None
+    nightly: Nightly | None = None  # `nightly: {}` schedules it at the defaults (02:00 UTC)
+
+
+class Distributed(_Strict):
+    """`monitor worker` / `monitor run --mode distributed` (procrastinate on PostgreSQL)."""
+
+    tick: str = "* * * * *"  # cron (a 6th field for seconds) of the tick that defers due slots
+    heartbeat: Duration = timedelta(seconds=10)  # how often a worker proves it is alive
+    stalled_after: Duration = timedelta(seconds=30)  # no heartbeat for this long: its jobs are retried elsewhere
+    max_attempts: int = Field(5, ge=1, le=100)  # a job failing on the database is retried with backoff
 
 
 class Settings(_Strict):
@@ -148,8 +267,10 @@ class Settings(_Strict):
     allow_hosts: list[str] = Field(default_factory=list)
     platforms: dict[str, Platform] = Field(default_factory=dict)
     integrations: dict[str, Integration] = Field(default_factory=dict)
+    gate: GatePolicy = GatePolicy()
     alerts: Alerts = Alerts()
     reports: Reports = Reports()
+    distributed: Distributed = Distributed()
 
     @field_validator("database_url")
     @classmethod
@@ -165,6 +286,9 @@ class Settings(_Strict):
 
     def feed_sources(self) -> list[tuple[str, str, FeedSource]]:
         return [(p, name, f) for p, platform in self.platforms.items() for name, f in platform.feeds.items()]
+
+    def sandboxes(self) -> list[tuple[str, Sandbox]]:
+        return [(p, platform.sandbox) for p, platform in self.platforms.items() if platform.sandbox is not None]
 
 
 def expand_placeholders(value: Any, file: str, path: str = "") -> Any:

@@ -40,6 +40,8 @@ class AuthProvider(Protocol):
 
     def secrets(self) -> list[str]: ...
 
+    def close(self) -> None: ...
+
 
 def _value(secret: SecretLike | None) -> str:
     return secret.get_secret_value() if secret is not None else ""
@@ -47,6 +49,9 @@ def _value(secret: SecretLike | None) -> str:
 
 class NoAuth:
     """No credentials at all."""
+
+    def close(self) -> None:
+        pass
 
     def headers(self) -> dict[str, str]:
         return {}
@@ -67,6 +72,9 @@ class StaticHeader:
 
     def secrets(self) -> list[str]:
         return [self._value] if self._value else []
+
+    def close(self) -> None:
+        pass
 
 
 class BearerToken(StaticHeader):

@@ -232,7 +232,8 @@ async def _read_body(request: Request) -> bytes | None:
 
 def _case_response(case: Case) -> Response:
     if case.response is _MISSING or case.status in (204, 304):
-        return Response(status_code=case.status, headers=case.headers)
+        # Amazon's sandbox labels even empty answers as JSON, and checks of the declared media type expect it.
+        return Response(status_code=case.status, headers=case.headers, media_type="application/json")
     return JSONResponse(case.response, status_code=case.status, headers=case.headers)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,9 @@ def run_suite(
     headers: Mapping[str, str] | None = None,
     rate_limit: str | None = None,
     request_timeout_s: float = 10.0,
+    allowed_methods: Iterable[str] | None = None,
+    secrets: Iterable[str] = (),
+    on_operation: Callable[[OperationResult], None] | None = None,
 ) -> SuiteResult:
     """Run the given phases of a schemathesis suite against `base_url` and return our own result.
 
@@ -112,6 +115,11 @@ def run_suite(
         headers: headers sent with every request (auth); their values are masked everywhere in the result.
         rate_limit: schemathesis rate limit such as `5/s`.
         request_timeout_s: per-request timeout, so one hung request cannot outlive the budget by much.
+        allowed_methods: only operations with these HTTP methods run (the production guard's safe methods); the
+            others are reported as skipped, never sent.
+        secrets: more values to mask everywhere in the result (a client secret or refresh token the auth provider
+            used to get the header values, which a careless server may still echo).
+        on_operation: called after each operation's scenario finishes (a progress bar).
     """
     import schemathesis
     from schemathesis.config import SchemathesisConfig
@@ -121,7 +129,7 @@ def run_suite(
     if unknown:
         raise ValueError(f"unknown phases: {sorted(unknown)}")
     headers = dict(headers or {})
-    secrets = [value for value in headers.values() if value]
+    secrets = [value for value in (*headers.values(), *secrets) if value]
     result = SuiteResult(seed=seed)
     started = time.monotonic()
 
@@ -135,6 +143,13 @@ def run_suite(
             if operations:
                 wanted = set(operations)
                 schema = schema.include(lambda ctx: ctx.operation.label in wanted or _operation_id(ctx) in wanted)
+            if allowed_methods is not None:
+                allowed = {m.upper() for m in allowed_methods}
+                for operation in _operations_of(schema):
+                    if operation.method.upper() not in allowed:
+                        skipped = _operation(result, operation.label)
+                        skipped.skipped = f"{operation.method.upper()} is not sent to this host (safe methods only)"
+                schema = schema.include(lambda ctx: ctx.operation.method.upper() in allowed)
         except Exception as exc:  # loader errors are many types; all of them end the run the same way
             result.fatal = _bounded(redact_text(f"{type(exc).__name__}: {exc}", secrets), MESSAGE_CHARS)
             result.elapsed_s = time.monotonic() - started
@@ -145,6 +160,8 @@ def run_suite(
             for event in stream:
                 if isinstance(event, events.ScenarioFinished):
                     _fold(result, event, secrets)
+                    if on_operation is not None:
+                        on_operation(result.operations[event.recorder.label])
                 elif isinstance(event, events.NonFatalError):
                     text = _bounded(redact_text(f"{event.label}: {event.info.format()}", secrets), MESSAGE_CHARS)
                     if event.related_to_operation:
@@ -329,6 +346,14 @@ def _deref(root: dict[str, Any], node: Any) -> Any:
             target = target[part]
         node = target
     return node
+
+
+def _operations_of(schema: Any) -> Iterator[Any]:
+    """The operations a (filtered) schema will test; loading errors are the engine's to report, not ours."""
+    for item in schema.get_all_operations():
+        operation = getattr(item, "ok", lambda: None)()
+        if operation is not None:
+            yield operation
 
 
 def _operation_id(ctx: Any) -> str | None:

@@ -61,8 +61,10 @@ def test_passing_operation_exits_0_with_a_table_and_junit(spec: Path, base_url: 
     proc = monitor("test", str(spec), "--base-url", base_url, "--operation", PARTICIPATIONS, "--junit", str(report))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert PARTICIPATIONS_LABEL in proc.stdout and "passed" in proc.stdout
-    suite = ET.parse(report).getroot()
-    assert suite.tag == "testsuite" and suite.get("tests") == "1" and suite.get("failures") == "0"
+    root = ET.parse(report).getroot()
+    assert root.tag == "testsuites"
+    (suite,) = root.findall("testsuite")
+    assert suite.get("tests") == "1" and suite.get("failures") == "0"
     [case] = suite.findall("testcase")
     assert case.get("name") == PARTICIPATIONS_LABEL and list(case) == []
 
@@ -100,7 +102,7 @@ def test_failures_exit_1(spec: Path, tmp_path: Path) -> None:
         server.wait(10)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "response_schema_conformance" in proc.stdout
-    [failure] = ET.parse(report).getroot().findall("testcase/failure")
+    [failure] = ET.parse(report).getroot().findall("testsuite/testcase/failure")
     assert "response_schema_conformance" in (failure.get("message") or "")
 
 
