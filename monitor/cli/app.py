@@ -56,7 +56,6 @@ def one_line(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; known errors become one line on stderr and an exit code, never a traceback."""
-    from monitor.engine.errors import EngineError
     from monitor.errors import InputError, MonitorError, StoreError, UpstreamError
 
     try:
@@ -69,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument, bad value
         sys.stderr.write(f"error: {one_line(exc.format_message())}\n")
         code = EXIT_BAD_INPUT
-    except (EngineError, InputError) as exc:
+    except InputError as exc:
         sys.stderr.write(f"error: {one_line(str(exc))}\n")
         code = EXIT_BAD_INPUT
     except (UpstreamError, MonitorError) as exc:  # upstream or the database (StoreError): unknown, try again later
@@ -80,4 +79,16 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_UNKNOWN
     except BrokenPipeError:
         code = EXIT_OK
+    except Exception as exc:  # a malformed spec (EngineError) is bad input; anything else is a bug
+        if not _is_engine_error(exc):
+            raise
+        sys.stderr.write(f"error: {one_line(str(exc))}\n")
+        code = EXIT_BAD_INPUT
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _is_engine_error(exc: Exception) -> bool:
+    """Checked without importing the diff engine: a command that never loaded it (`monitor test`, `monitor run`)
+    cannot have raised its errors, and importing it costs a tenth of a second of start-up."""
+    errors = sys.modules.get("monitor.engine.errors")
+    return errors is not None and isinstance(exc, errors.EngineError)

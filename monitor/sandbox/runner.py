@@ -139,7 +139,7 @@ def run_suite(
             _config_dict(base_url, phases, max_examples, seed, headers, rate_limit, request_timeout_s, private)
         )
         try:
-            schema = schemathesis.openapi.from_dict(with_sandbox_examples(_load(spec)), config=config)
+            schema = schemathesis.openapi.from_dict(with_sandbox_examples(load_document(spec)), config=config)
             if operations:
                 wanted = set(operations)
                 schema = schema.include(lambda ctx: ctx.operation.label in wanted or _operation_id(ctx) in wanted)
@@ -241,18 +241,35 @@ def _private_hypothesis_home() -> None:
     """Point Hypothesis's storage (its unicode tables) at a private folder instead of `.hypothesis` in the cwd.
 
     Hypothesis keeps this setting per process, so it is set once, to one folder that all runs share and that
-    holds no test data (the example database is per run, see `_config_dict`).
+    holds no test data (the example database is per run, see `_config_dict`). The folder is our cache directory
+    ($MONITOR_CACHE_DIR, else $XDG_CACHE_HOME/monitor, else ~/.cache/monitor), so the character tables Hypothesis
+    builds on first use (1.4 s) are built once per machine, not once per process; a temporary folder if that
+    cannot be created.
     """
     from hypothesis.configuration import set_hypothesis_home_dir
 
     with _HYPOTHESIS_HOME_LOCK:
         if not _HYPOTHESIS_HOME:
-            _HYPOTHESIS_HOME.append(tempfile.mkdtemp(prefix="monitor-hypothesis-"))
+            _HYPOTHESIS_HOME.append(_cache_dir("hypothesis"))
             set_hypothesis_home_dir(_HYPOTHESIS_HOME[0])
 
 
-def _load(spec: str | Path | Mapping[str, Any]) -> dict[str, Any]:
-    """A private deep copy of the spec dict, or the parsed file (JSON or YAML)."""
+def _cache_dir(name: str) -> str:
+    import os
+
+    base = os.environ.get("MONITOR_CACHE_DIR") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "monitor"
+    )
+    folder = Path(base) / name
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return str(folder)
+    except OSError:  # a read-only home (a locked-down container): a private temporary folder still works
+        return tempfile.mkdtemp(prefix=f"monitor-{name}-")
+
+
+def load_document(spec: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """A private deep copy of the spec dict, or the parsed file (JSON or YAML); OSError or ValueError if neither."""
     import copy
 
     if isinstance(spec, Mapping):
@@ -265,7 +282,10 @@ def _load(spec: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     except ValueError:
         import yaml
 
-        loaded = yaml.safe_load(text)
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{spec}: neither JSON nor YAML ({type(exc).__name__})") from None
     if not isinstance(loaded, dict):
         raise ValueError(f"{spec}: not an OpenAPI document (top level is {type(loaded).__name__})")
     return loaded
