@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+import httpcore
 import httpx
 
 from monitor import __version__
@@ -134,10 +135,10 @@ def non_public_kind(address: IPAddress) -> str | None:
 class HostGuard:
     """Refuses URLs whose scheme is not http(s) or whose host resolves to a non-public address, unless allowed.
 
-    DNS rebinding caveat: the guard resolves the name, then httpx resolves it again to connect. A hostile DNS server
-    answering with a short TTL can hand out a public address to the guard and a private one to the connection. Closing
-    that gap needs connecting to the checked address itself (a custom httpcore network backend); until then the
-    guard stops configured and redirected URLs that point inward, not an attacker who controls a domain's DNS.
+    It is asked twice per request: `check(url)` before the request (a clear early error), and `address_for(host,
+    port)` by the connection itself (`_GuardedBackend`), which connects to the very address it checked. So a hostile
+    DNS server with a short TTL cannot hand a public address to the check and a private one to the connection
+    (DNS rebinding).
     """
 
     def __init__(self, allow_hosts: Iterable[str], resolve: Resolver = resolve_host) -> None:
@@ -167,6 +168,17 @@ class HostGuard:
                 what = f"is a {kind}" if host == str(address) else f"resolves to {address}, a {kind}"
                 raise BlockedHostError(f"{shown}: {host} {what} address; add it to allow_hosts to reach it")
 
+    def address_for(self, host: str, port: int) -> str:
+        """The address to connect to for `host`: resolved now, every answer checked, the first one used."""
+        host = host.rstrip(".")
+        addresses = self._addresses(host, port, host)
+        if host.lower() not in self._names:
+            for address in addresses:
+                kind = non_public_kind(address)
+                if kind is not None and not self._is_allowed(address):
+                    raise BlockedHostError(f"{host} resolved to {address}, a {kind} address, when connecting; refused")
+        return str(addresses[0])
+
     def _addresses(self, host: str, port: int, shown: str) -> list[IPAddress]:
         try:
             return [ipaddress.ip_address(host)]
@@ -180,6 +192,41 @@ class HostGuard:
 
     def _is_allowed(self, address: IPAddress) -> bool:
         return any(address.version == network.version and address in network for network in self._networks)
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting to the address the guard checked rather than resolving the name again.
+
+    TLS still verifies the certificate against the URL's host name: httpcore passes that to the TLS layer itself.
+    """
+
+    def __init__(self, guard: HostGuard) -> None:
+        self._guard = guard
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        address = self._guard.address_for(host, port)
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+def _guarded_transport(guard: HostGuard) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(trust_env=False)
+    # httpx 0.28 has no public way to give its pool a network backend; the pool is rebuilt with httpx's default
+    # limits (100 connections, 20 kept alive for 5 s).
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=_GuardedBackend(guard),
+    )
+    return transport
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -219,6 +266,7 @@ class Fetcher:
                 write=self.policy.read_timeout_s,
                 pool=self.policy.connect_timeout_s,
             ),
+            transport=_guarded_transport(self._guard),  # connects only to addresses the guard checked
             follow_redirects=False,  # each hop must pass the host guard before we connect to it
             trust_env=False,  # an environment proxy would make the connection the guard checked; .netrc adds secrets
             cookies=http.cookiejar.CookieJar(policy=_NoCookies()),

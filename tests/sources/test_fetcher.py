@@ -533,6 +533,37 @@ def test_a_name_resolving_inside_is_refused_and_allowed_by_name() -> None:
         fetcher.fetch("http://internal.example/")
 
 
+def test_dns_rebinding_between_check_and_connect_is_refused(server: LocalServer) -> None:
+    """A name that resolves to a public address for the check and to loopback for the connection never connects."""
+    server.routes["/"] = lambda h: send(h, 200, b"inside")
+    answers = iter([["93.184.215.14"], ["127.0.0.1"], ["127.0.0.1"], ["127.0.0.1"]])
+
+    def rebinding(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        return [ipaddress.ip_address(a) for a in next(answers)]
+
+    url = server.url("/").replace("127.0.0.1", "rebind.example")
+    refused = pytest.raises(BlockedHostError, match=r"rebind\.example resolved to 127\.0\.0\.1.*when connecting")
+    with Fetcher(FetchPolicy(retries=0), resolve=rebinding) as fetcher, refused:
+        fetcher.fetch(url)
+    assert server.hits["/"] == 0
+
+
+def test_the_connection_goes_to_the_checked_address_with_the_host_name_kept(server: LocalServer) -> None:
+    seen: list[str] = []
+
+    def route(h: Any) -> None:
+        seen.append(h.headers["Host"])
+        send(h, 200, b"ok")
+
+    server.routes["/"] = route
+    url = server.url("/").replace("127.0.0.1", "spec.example")
+    with Fetcher(
+        FetchPolicy(allow_hosts=("127.0.0.1",)), resolve=lambda h, p: [ipaddress.ip_address("127.0.0.1")]
+    ) as f:
+        assert f.fetch(url).body == b"ok"
+    assert seen == [url.split("/")[2]]  # the Host header names the URL's host, not the address
+
+
 # --- secrets ---------------------------------------------------------------------------------------------------------
 
 
