@@ -257,3 +257,20 @@ def test_scheduled_runs_go_through_the_job_mechanism_once_per_slot(
 def test_on_demand_suites_are_not_scheduled(database_url: str, tmp_path: Path) -> None:
     settings = settings_for(tmp_path, database_url, "http://127.0.0.1:9", "http://127.0.0.1:9/t", every=None)
     assert polls_for(settings, job="contract-tests") == []
+
+
+def test_fuzzing_is_opt_in_and_recorded_on_the_run(
+    db: Engine, database_url: str, tmp_path: Path, token_url: str
+) -> None:
+    with serving(replica_of(sellers())) as base_url:
+        examples = run_platform_suite(settings_for(tmp_path, database_url, base_url, token_url), db, "amazon")
+        fuzzed = run_platform_suite(
+            settings_for(tmp_path, database_url, base_url, token_url, phases=["examples", "fuzzing"], max_examples=5),
+            db,
+            "amazon",
+        )
+    cases = [run.result.operations[PARTICIPATIONS_LABEL].cases for run in (*examples.runs, *fuzzed.runs) if run.result]
+    assert cases[1] > cases[0]  # the fuzzing phase generated requests of its own
+    with session_scope(db) as session:
+        runs = queries.list_contract_runs(session=session)
+    assert [r.phases for r in runs] == [["examples", "fuzzing"], ["examples"]]
