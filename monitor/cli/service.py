@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,7 +45,10 @@ def config_check(
         out.append(f"{feed.kind:<5} {platform}/{name}  every {feed.every}  {redact_url(feed.url)}")
     for platform, p in settings.platforms.items():
         if p.sandbox is not None:
-            out.append(f"sandbox {platform}  {redact_url(p.sandbox.base_url)}  auth {p.sandbox.auth.type}")
+            s = p.sandbox
+            every = f"every {s.every}" if s.every else "on demand"
+            out.append(f"sandbox {platform}  {redact_url(s.base_url)}  auth {s.auth.type}  {every}  "
+                       f"rate {s.rate_limit}  phases {','.join(s.phases)}")  # fmt: skip
     for name, integration in settings.integrations.items():
         uses = ", ".join(f"{k}: {len(v)} operation(s)" for k, v in integration.uses.items())
         out.append(f"integration {name}  {uses}  environments: {', '.join(integration.environments)}")
@@ -75,17 +79,30 @@ def db_upgrade(config: ConfigOption = None) -> None:
     sys.stdout.write(f"database {redact_url(settings.database_url)} is up to date\n")
 
 
+class RunMode(StrEnum):
+    single = "single"  # APScheduler in this process (SQLite or PostgreSQL)
+    distributed = "distributed"  # API + tick here; `monitor worker` processes run the jobs (PostgreSQL)
+
+
 @app.command()
 def run(
     once: Annotated[
         str | None, typer.Option("--once", help="Run one job (poll-specs, poll-feeds) over all its sources, then exit.")
     ] = None,
+    mode: Annotated[
+        RunMode, typer.Option("--mode", help="single: run jobs here; distributed: API + tick, `monitor worker` runs jobs.")
+    ] = RunMode.single,
     config: ConfigOption = None,
 ) -> None:
     """Run the scheduler in the foreground until SIGINT/SIGTERM (or one job once with --once)."""
     from monitor.config import load_settings
 
     settings = load_settings(config)
+    if mode is RunMode.distributed:
+        from monitor.cli.worker import run_distributed
+
+        run_distributed(settings, once=once)
+        return
     configure_logging(logging_level="INFO")
     if once is None:
         from monitor.jobs.scheduler import start_service

@@ -17,10 +17,10 @@ JOB = "poll-feeds"
 
 def find_source(settings: Settings, source_id: str) -> tuple[str, str, FeedSource]:
     """(platform, name, source) of a configured feed or page source `platform/name`."""
-    for platform, name, source in settings.feed_sources():
-        if f"{platform}/{name}" == source_id:
-            return platform, name, source
-    raise ConfigError(f"{source_id}: no such feed or page source in the configuration")
+    found = settings.feed_source(source_id)
+    if found is None:
+        raise ConfigError(f"{source_id}: no such feed or page source in the configuration")
+    return found
 
 
 def run(

@@ -18,10 +18,10 @@ JOB = "poll-specs"
 
 def find_source(settings: Settings, source_id: str) -> tuple[str, str, SpecSource]:
     """(platform, name, source) of a configured spec source `platform/name`."""
-    for platform, name, source in settings.spec_sources():
-        if f"{platform}/{name}" == source_id:
-            return platform, name, source
-    raise ConfigError(f"{source_id}: no such spec source in the configuration")
+    found = settings.spec_source(source_id)
+    if found is None:
+        raise ConfigError(f"{source_id}: no such spec source in the configuration")
+    return found
 
 
 def run(

@@ -13,14 +13,17 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from monitor.alerts.schedule import add_dispatch_job
 from monitor.config import Settings
-from monitor.jobs.contracts import sync_contract_files
+from monitor.jobs.contracts import ContractFileWatch, sync_contract_files
 from monitor.jobs.polls import Poll, polls_for
 from monitor.jobs.runner import mark_interrupted, run_job, slot_for
 from monitor.redact import error_line
+from monitor.reports.schedule import add_nightly_job
 from monitor.sources.fetcher import Fetcher, FetchPolicy
 from monitor.store.migrate import upgrade
 from monitor.store.models import utcnow
@@ -31,6 +34,7 @@ log = logging.getLogger("monitor.scheduler")
 WORKERS = 8  # threads: one slow source (up to the fetcher's 120 s deadline) holds one of them, not the schedule
 JITTER_CAP_S = 60.0  # sources sharing an interval do not all hit their platforms at the same second
 HEARTBEAT_EVERY = timedelta(seconds=15)
+CONTRACT_SYNC_EVERY = timedelta(minutes=1)  # a deploy that changes contract files takes effect within a minute
 
 
 class Heartbeat:
@@ -115,7 +119,27 @@ def build_scheduler(
         )
     scheduler.add_job(beat.beat, IntervalTrigger(seconds=heartbeat_every.total_seconds(), timezone=UTC),
                       id="heartbeat", name="heartbeat", next_run_time=now)  # fmt: skip
+    add_service_jobs(scheduler, settings, engine, now=now)
     return scheduler
+
+
+def add_service_jobs(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, now: datetime) -> None:
+    """The jobs besides polls and suites, safe to run in several processes at once: contract files, alert
+    delivery (deliveries are claimed) and the nightly report (one slot a day). `monitor run --mode distributed`
+    runs them in its API process too."""
+    scheduler.add_job(partial(_sync_contracts, ContractFileWatch(settings, engine)),
+                      IntervalTrigger(seconds=CONTRACT_SYNC_EVERY.total_seconds(), timezone=UTC),
+                      id="sync-contracts", name="sync contract files")  # fmt: skip
+    add_dispatch_job(scheduler, settings, engine, now=now)  # deliver-alerts, when Slack or a webhook is configured
+    add_nightly_job(scheduler, settings, engine, now=now)  # nightly-report, when reports.nightly is set
+
+
+def _sync_contracts(watch: ContractFileWatch) -> None:
+    """Adopt contract files changed on disk (a deploy); never raises, a broken file is retried next minute."""
+    try:
+        watch()
+    except Exception as exc:  # a malformed contract file or the database: one line, the scheduler lives on
+        log.error("sync contract files: %s", error_line(exc, []))
 
 
 def run_scheduled(settings: Settings, engine: Engine, fetcher: Fetcher, poll: Poll, beat: Heartbeat) -> None:
@@ -136,6 +160,7 @@ def start_service(
     run_once_first: bool = True,
     stop: threading.Event | None = None,
     beat: Heartbeat = heartbeat,
+    serve_api: bool = True,
 ) -> None:
     """Upgrade the database, then run the scheduler until SIGINT/SIGTERM (or `stop` is set); returns when stopped.
 
@@ -158,17 +183,36 @@ def start_service(
             scheduler = build_scheduler(settings, engine, fetcher, beat=beat, run_once_first=run_once_first,
                                         now=started_at)  # fmt: skip
             scheduler.start()
-            log.info("scheduler started: %d source(s)", len(scheduler.get_jobs()) - 1)
+            targets = sum(1 for job in scheduler.get_jobs() if ":" in job.id)  # `<job>:<target>` ids
+            log.info("scheduler started: %d job(s) on sources and sandboxes", targets)
+            api = _serve_api(settings, engine) if serve_api else None
             try:
                 while not stop.wait(1.0):  # a timed wait keeps the main thread responsive to signals
                     pass
             finally:
                 log.info("stopping: waiting for running polls to finish")
+                if api is not None:
+                    api.stop()
                 scheduler.shutdown(wait=True)
     finally:
         restore()
         engine.dispose()
     log.info("stopped")
+
+
+def _serve_api(settings: Settings, engine: Engine) -> Any:
+    """The status API (gate, health, metrics) on `api.host:api.port`, in a thread beside the scheduler."""
+    from monitor.api.app import create_app
+    from monitor.api.server import ApiServer
+    from monitor.errors import ConfigError
+
+    try:
+        server = ApiServer(create_app(settings, engine), host=settings.api.host, port=settings.api.port).start()
+    except ConfigError as exc:  # polls keep running: losing the API must not stop change detection
+        log.error("%s; the scheduler runs without it", exc)
+        return None
+    log.info("status API listening on %s", server.url)
+    return server
 
 
 def _on_signals(stop: threading.Event) -> Callable[[], None]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from monitor.alerts.hooks import enqueue_contract_run
 from monitor.config import Sandbox, Settings
 from monitor.contracts import contract_file, usage_for
 from monitor.engine import Spec, load_spec_bytes
@@ -165,10 +166,12 @@ def run_platform_suite(
 
 def _finish(engine: Engine, run_id: int, status: str, counts: dict[str, Any], error: str | None,
             rows: Iterable[dict[str, Any]]) -> None:  # fmt: skip
+    rows = list(rows)  # read twice: stored, then turned into alerts
     with session_scope(engine) as session:
         run = session.get(ContractRun, run_id)
         assert run is not None
         queries.finish_contract_run(session=session, run=run, status=status, counts=counts, error=error, results=rows)
+        enqueue_contract_run(session=session, run=run, results=rows)  # the alert outbox, in the same transaction
 
 
 def _status(result: SuiteResult, sandbox: Sandbox) -> tuple[str, str | None]:

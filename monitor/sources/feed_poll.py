@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from monitor.alerts.hooks import alert_date_moved, alert_entry
 from monitor.config import FeedSource, Settings
 from monitor.contracts import spec_of
 from monitor.errors import FeedError, StoreError
@@ -137,7 +138,14 @@ def _store(session: Session, source_id: str, item: FeedItem, catalogue: list[Ope
     session.add(entry)
     session.flush()
     moved = 0
-    for removal_subject, removal_date in removal_subjects(c):  # a reminder post can move several dates at once
-        moved += queries.record_announced_date(session=session, subject=removal_subject, removal_date=removal_date,
-                                               entry_id=entry.id or 0, announced_at=item.published_at or now)  # fmt: skip
+    subjects = removal_subjects(c)
+    alert_entry(session=session, entry=entry, removal_subjects=[s for s, _ in subjects], now=now)  # the outbox
+    for removal_subject, removal_date in subjects:  # a reminder post can move several dates at once
+        known = [d.removal_date for d in queries.date_history(session=session, subject=removal_subject)]
+        is_moved = queries.record_announced_date(session=session, subject=removal_subject, removal_date=removal_date,
+                                                 entry_id=entry.id or 0, announced_at=item.published_at or now)  # fmt: skip
+        moved += is_moved
+        if is_moved:
+            alert_date_moved(session=session, entry=entry, subject=removal_subject, removal_date=removal_date,
+                             previous=sorted(set(known)), now=now)  # fmt: skip
     return moved

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from monitor.alerts.hooks import alert_changes
 from monitor.config import Settings, SpecSource
 from monitor.contracts import contract_file, pin, spec_of, usage_for
 from monitor.engine import DiffOptions, EngineError, Spec, diff, load_spec_bytes
@@ -75,7 +76,8 @@ def _poll(
     if fetched.not_modified or spec is None:  # the hot path: no ORM objects, two UPDATEs
         with session_scope(engine) as session:
             queries.record_success(session=session, source_id=source_id, now=now, not_modified=True)
-            queries.confirm_seen(session=session, source_id=source_id, confirm_after=source.confirm_after, now=now)
+            if queries.confirm_seen(session=session, source_id=source_id, confirm_after=source.confirm_after, now=now):
+                alert_changes(session=session, source_id=source_id, now=now)  # same transaction: the outbox
         result.outcome = "not-modified"
         return result
     with session_scope(engine) as session:
@@ -86,7 +88,8 @@ def _poll(
         digest = queries.content_hash(spec.root)
         if digest == row.content_hash:
             result.outcome = "unchanged"
-            queries.confirm_seen(session=session, source_id=source_id, confirm_after=source.confirm_after, now=now)
+            if queries.confirm_seen(session=session, source_id=source_id, confirm_after=source.confirm_after, now=now):
+                alert_changes(session=session, source_id=source_id, now=now)
             return result
         previous = queries.current_snapshot(session=session, source=row)
         snapshot = queries.find_snapshot(session=session, source_id=source_id, digest=digest)
@@ -130,8 +133,10 @@ def record_drift_against(
     current_spec = current_spec or spec_of(current)
     contract_spec = current_spec if contract.id == current.id else spec_of(contract)
     changes = diff(contract_spec, current_spec, DiffOptions(usage=usage_for(settings, source_id))).to_dict()["changes"]
-    return queries.record_drift(session=session, source_id=source_id, changes=changes, contract_id=contract.id or 0,
-                                current_id=current.id or 0, now=now, confirm_after=source.confirm_after)  # fmt: skip
+    counts = queries.record_drift(session=session, source_id=source_id, changes=changes, contract_id=contract.id or 0,
+                                  current_id=current.id or 0, now=now, confirm_after=source.confirm_after)  # fmt: skip
+    alert_changes(session=session, source_id=source_id, now=now)  # this poll's changes and drift, in its transaction
+    return counts
 
 
 def contract_for(

@@ -184,4 +184,135 @@ class OperationResult(SQLModel, table=True):
 # -- deployment gate: waivers, decisions, deployments, API tokens (issue 5) ----------------------------------------
 
 
+class Waiver(SQLModel, table=True):
+    """An acknowledgement that suppresses one gate reason until it expires or is revoked.
+
+    `kind` is change (target: change id or fingerprint), announcement (target: entry id) or operation (target:
+    `<suite> METHOD /path`); `integration`/`environment` narrow it, None means every one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=20)
+    target: str = Field(index=True, max_length=600)
+    integration: str | None = Field(default=None, max_length=200)
+    environment: str | None = Field(default=None, max_length=100)
+    reason: str = Field(max_length=2000)
+    author: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revoked_by: str | None = Field(default=None, max_length=200)
+
+
+class GateDecision(SQLModel, table=True):
+    """Every evaluated gate decision, kept as the audit trail."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration: str = Field(index=True, max_length=200)
+    environment: str = Field(max_length=100)
+    version: str | None = Field(default=None, max_length=200)
+    decision: str = Field(max_length=10)  # pass, warn, fail, unknown
+    deployable: bool | None = None
+    report_only: bool = False
+    reasons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    evaluated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+class Deployment(SQLModel, table=True):
+    """A deployment the pipeline reported (like Pact's record-deployment)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration: str = Field(index=True, max_length=200)
+    environment: str = Field(max_length=100)
+    version: str = Field(max_length=200)
+    by: str = Field(max_length=200)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    decision_id: int | None = Field(default=None, foreign_key="gatedecision.id")  # the latest decision it saw
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+
 # -- alerts outbox, silences and reports (issue 6) -----------------------------------------------------------------
+
+
+class Alert(SQLModel, table=True):
+    """The outbox: one thing worth telling, written in the same transaction as the change or result behind it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=30)  # change, drift, announcement, date-moved, operation, sandbox, report
+    fingerprint: str = Field(index=True, max_length=64)  # what and where: follow-ups share it and share a thread
+    dedupe_key: str = Field(unique=True, index=True, max_length=300)  # the event: enqueueing it twice stores it once
+    state: str = Field(default="firing", max_length=10)  # firing, resolved, info
+    title: str = Field(max_length=500)
+    text: str = Field(default="", max_length=4000)
+    link: str | None = Field(default=None, max_length=2000)
+    labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    blocks: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))  # ready Block Kit (reports)
+    source_id: str | None = Field(default=None, index=True, max_length=200)
+    status: str = Field(default="new", index=True, max_length=12)  # new, routed, silenced, inhibited, suppressed
+    note: str | None = Field(default=None, max_length=500)  # why it was not routed (which silence, inhibition)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    routed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One alert to one destination (`slack:#channel` or `webhook:name`): claimed, sent once, marked with its ts."""
+
+    __table_args__ = (UniqueConstraint("alert_id", "destination"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    destination: str = Field(index=True, max_length=200)
+    group_key: str = Field(max_length=300)
+    fingerprint: str = Field(max_length=64)
+    delivery_key: str = Field(unique=True, index=True, max_length=64)  # sent with the message, to find it again after a crash
+    status: str = Field(default="pending", index=True, max_length=10)  # pending, sending, sent, dropped
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_error: str | None = Field(default=None, max_length=1000)
+    channel: str | None = Field(default=None, max_length=100)
+    ts: str | None = Field(default=None, max_length=40)  # Slack's message id
+    thread_ts: str | None = Field(default=None, max_length=40)  # set for a follow-up in a thread
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), index=True))
+
+
+class AlertThread(SQLModel, table=True):
+    """The first message about a fingerprint at a destination: follow-ups go in its thread, resolution updates it."""
+
+    __table_args__ = (UniqueConstraint("destination", "fingerprint"),)
+    id: int | None = Field(default=None, primary_key=True)
+    destination: str = Field(max_length=200)
+    fingerprint: str = Field(max_length=64)
+    channel: str = Field(max_length=100)
+    ts: str = Field(index=True, max_length=40)
+    title: str = Field(max_length=500)  # the parent message's title, to rewrite it as resolved
+    state: str = Field(default="firing", max_length=10)  # firing, resolved, info (an event)
+    last_notified_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SilenceRule(SQLModel, table=True):
+    """A silence added at run time (`monitor alerts silence`); config silences live in the config file."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    match: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    starts_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    ends_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    reason: str = Field(default="", max_length=1000)
+    created_by: str = Field(default="", max_length=200)
+
+
+class Report(SQLModel, table=True):
+    """A rendered report (nightly: one per day in the report's time zone), served at /reports/{date}."""
+
+    __table_args__ = (UniqueConstraint("kind", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="nightly", max_length=20)
+    day: date = Field(index=True)
+    since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    markdown: str = Field(default="")
+    html: str = Field(default="")
+    slack: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # blocks
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

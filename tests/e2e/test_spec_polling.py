@@ -198,3 +198,29 @@ def test_a_newly_committed_contract_file_takes_effect_without_an_upstream_change
     assert sync_contract_files(settings=settings, engine=db) == ["amazon-sp-api/orders-v0"]
     assert any(c.level == "breaking" and c.status == "confirmed" for c in changes(db, "contract"))
     assert sync_contract_files(settings=settings, engine=db) == []  # nothing moved the second time
+
+
+def test_the_running_service_watches_contract_files(db: Engine, host: Host, fetcher: Fetcher, tmp_path: Path) -> None:
+    """The scheduler's sync-contracts job: a changed file is adopted, an unchanged one is not even parsed."""
+    import os
+
+    from monitor.engine.errors import EngineError
+    from monitor.jobs.contracts import ContractFileWatch
+    from monitor.jobs.scheduler import build_scheduler
+
+    url = host.serve("/ordersV0.json", version("ordersV0", "07110543"))
+    settings = settings_for(tmp_path, url)
+    poll(settings, db, fetcher, T0)
+    assert "sync-contracts" in {job.id for job in build_scheduler(settings, db, fetcher).get_jobs()}
+    watch = ContractFileWatch(settings, db)
+    assert watch() == []  # the file the first poll wrote is the contract already
+    pinned = tmp_path / "contracts" / "amazon-sp-api" / "orders-v0.json"
+    pinned.write_bytes(version("ordersV0", "cdda8717"))
+    os.utime(pinned, ns=(1, 1))  # a different modification time even on a coarse clock
+    assert watch() == ["amazon-sp-api/orders-v0"]
+    assert any(c.level == "breaking" and c.status == "confirmed" for c in changes(db, "contract"))
+    pinned.write_text("{ not json")  # a broken file is reported (the scheduler logs one line) and retried
+    with pytest.raises(EngineError):
+        watch()
+    with pytest.raises(EngineError):
+        watch()

@@ -51,7 +51,7 @@ def test_one_job_per_source_with_its_interval_jitter_and_limits(tmp_path: Path, 
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
     assert set(jobs) == {"poll-specs:amazon-sp-api/orders-v0", "poll-specs:amazon-sp-api/sellers",
-                         "poll-feeds:amazon-sp-api/changelog", "heartbeat"}  # fmt: skip
+                         "poll-feeds:amazon-sp-api/changelog", "heartbeat", "sync-contracts"}  # fmt: skip
     expected = {  # interval, jitter (a tenth, at most 60 s), grace (half an interval), first slot boundary
         "poll-specs:amazon-sp-api/orders-v0": (timedelta(hours=6), 60, 3 * 3600, datetime(2026, 3, 1, 18, tzinfo=UTC)),
         "poll-specs:amazon-sp-api/sellers": (timedelta(minutes=5), 30, 150, datetime(2026, 3, 1, 14, 40, tzinfo=UTC)),

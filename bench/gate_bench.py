@@ -1,0 +1,337 @@
+"""Latency and throughput of GET /api/v1/gate on loopback with 10,000 stored changes (SQLite and PostgreSQL).
+
+Usage: python bench/gate_bench.py [--database sqlite|postgresql|both] [--rate 500] [--duration 10]
+                                  [--changes 10000] [--connections 32] [--decision-cache 5s]
+
+The brief's bar: p99 under 25 ms at 500 requests/s. For each database a scratch store is migrated and seeded with
+20 spec sources (the used ones carry Amazon's real ordersV0 model from ../shared/corpus as contract), 10,000
+changes (a quarter of them drift from the contract, levels and statuses mixed, on the operations of the spec),
+300 dated announcements, 30 sandbox contract runs and 20 waivers. The API runs as `monitor run` serves it
+(uvicorn, one process) in a child process; this process drives it open-loop at a fixed rate over keep-alive
+connections with a minimal HTTP/1.1 client (so the load generator costs little CPU), measuring each request from
+its *scheduled* start (queueing included: no coordinated omission). Every answered decision is also recorded in the
+audit trail, as in production. The same open-loop run on `/healthz` gives the machine's own floor (a loaded shared
+machine shows its scheduling delays there too), and a closed-loop run finds the maximum throughput.
+PostgreSQL runs when reachable at $MONITOR_TEST_PG (the test suite's server); a scratch database is created and
+dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ORDERS = ROOT.parent / "shared" / "corpus" / "amazon" / "ordersV0"
+PG_ADMIN_URL = os.environ.get("MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TOKEN = "mon_bench-token-not-a-secret"
+SOURCES = 20
+USED = 3  # the integration uses the first three sources
+GATE_PATH = "/api/v1/gate?integration=order-sync&environment=production&version=1.0.0"
+
+
+def config_for(url: str, port: int, decision_cache: str = "5s") -> dict[str, Any]:
+    specs = {f"spec-{i:02d}": {"url": f"http://127.0.0.1:1/spec-{i:02d}.json"} for i in range(SOURCES)}
+    uses = {f"amazon/spec-{i:02d}": ["getOrders", "getOrder", "getOrderItems", "GET /orders/v0/orders/{orderId}/address"]
+            for i in range(USED)}  # fmt: skip
+    return {
+        "database_url": url,
+        "api": {"host": "127.0.0.1", "port": port, "decision_cache": decision_cache,
+                "tokens": [{"name": "bench", "scopes": ["gate"], "sha256": hashlib.sha256(TOKEN.encode()).hexdigest()}]},
+        "platforms": {"amazon": {"specs": specs, "sandbox": {"base_url": "http://127.0.0.1:1", "is_sandbox": True}}},
+        "integrations": {"order-sync": {"uses": uses, "environments": {"production": {}, "staging": {"report_only": True}}}},
+    }  # fmt: skip
+
+
+def seed(url: str, changes: int) -> None:
+    """Fill a migrated store with the data described in the module docstring."""
+    import orjson
+    from sqlalchemy import insert
+
+    from monitor.engine import load_spec_bytes
+    from monitor.store import queries
+    from monitor.store.models import Change, FeedEntry, Waiver, utcnow
+    from monitor.store.session import make_engine, session_scope
+
+    rng = random.Random(7)
+    body = sorted(ORDERS.glob("*.json"))[-1].read_bytes()
+    spec = load_spec_bytes(body, "ordersV0")
+    labels = [op.label for op in spec.operations.values()]
+    keys = list(spec.operations)
+    now = utcnow()
+    engine = make_engine(url)
+    snapshots: dict[str, int] = {}
+    with session_scope(engine) as session:
+        for i in range(SOURCES):
+            source_id = f"amazon/spec-{i:02d}"
+            queries.ensure_source(session=session, source_id=source_id, platform="amazon", name=f"spec-{i:02d}",
+                                  kind="spec", url=f"http://127.0.0.1:1/spec-{i:02d}.json")  # fmt: skip
+            session.flush()
+            snap = queries.add_snapshot(session=session, source_id=source_id, digest=queries.content_hash(spec.root),
+                                        body=body, fmt=spec.format, title=spec.title, version=spec.version, now=now)  # fmt: skip
+            snapshots[source_id] = snap.id or 0
+            queries.set_contract(session=session, source_id=source_id, snapshot_id=snap.id or 0, by="bench",
+                                 reason="", action="pin", now=now)  # fmt: skip
+            queries.record_success(session=session, source_id=source_id, now=now, not_modified=True)
+    rows = []
+    levels = ("breaking", "warning", "info", "info", "warning")
+    for n in range(changes):
+        source_id = f"amazon/spec-{n % SOURCES:02d}"
+        against = "contract" if n % 4 == 0 else "previous"
+        # Drift is mostly gone (a live integration does not carry hundreds of breaking changes); what remains on the
+        # used sources, with the announcements linked to them, makes the decision a real `fail` with ~20 reasons.
+        present = against == "previous" or rng.random() < 0.05
+        status = "gone" if not present else ("confirmed" if n % 10 else "flapping")
+        rows.append({
+            "source_id": source_id, "against": against, "fingerprint": hashlib.sha256(str(n).encode()).hexdigest(),
+            "rule_id": "response-property-removed", "level": rng.choice(levels),
+            "location": f"/paths/x{n}", "message": f"change {n}", "args": {"n": n},
+            "operations": rng.sample(labels, k=rng.randint(1, 3)), "old_snapshot_id": snapshots[source_id],
+            "new_snapshot_id": snapshots[source_id], "status": status, "seen_count": 1, "appearances": 1,
+            "first_seen_at": now, "last_seen_at": now,
+        })  # fmt: skip
+    entries = [{
+        "source_id": "amazon/spec-00", "entry_key": f"e{n}", "title": f"announcement {n}", "link": None, "summary": "",
+        "content_hash": f"{n:064d}", "published_at": now, "category": rng.choice(["deprecation", "removal", "other"]),
+        "severity": "low", "removal_date": (now + timedelta(days=rng.randint(-120, 120))).date(), "subject": None,
+        "apis": [], "operations": [[f"amazon/spec-{n % USED if n % 30 == 0 else rng.randrange(USED, SOURCES):02d}",
+                                    rng.choice(keys)]],
+        "first_seen_at": now,
+    } for n in range(300)]  # fmt: skip
+    with session_scope(engine) as session:
+        for start in range(0, len(rows), 1000):
+            session.execute(insert(Change), rows[start : start + 1000])
+        session.execute(insert(FeedEntry), entries)
+        session.execute(insert(Waiver), [{
+            "kind": "change", "target": str(n * 4 + 1), "reason": "bench", "author": "bench", "created_at": now,
+            "expires_at": now + timedelta(days=30)} for n in range(20)])  # fmt: skip
+    for r in range(30):
+        with session_scope(engine) as session:
+            run = queries.start_contract_run(session=session, suite="amazon", source_id=f"amazon/spec-{r % USED:02d}",
+                                             base_url="http://127.0.0.1:1", phases=["examples"], seed=r,
+                                             now=now - timedelta(minutes=30 - r))  # fmt: skip
+            results = [
+                {"operation": label, "status": "passed" if rng.random() > 0.05 else "failed"} for label in labels
+            ]
+            queries.finish_contract_run(session=session, run=run, status="passed", counts={}, error=None,
+                                        results=results, now=now - timedelta(minutes=30 - r))  # fmt: skip
+    engine.dispose()
+    del orjson
+
+
+def serve(config: str) -> None:
+    """The child process: the API exactly as `monitor run` serves it (ApiServer, on the configured port)."""
+    import threading
+
+    from monitor.api.app import create_app
+    from monitor.api.server import ApiServer
+    from monitor.config import load_settings
+    from monitor.store.session import make_engine
+
+    settings = load_settings(config)
+    app = create_app(settings, make_engine(settings.database_url))
+    ApiServer(app, host=settings.api.host, port=settings.api.port).start()
+    threading.Event().wait()  # until the parent terminates us
+
+
+# -- the load generator ------------------------------------------------------------------------------------------
+
+
+REQUEST = (f"GET {GATE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\r\n").encode()
+BASELINE = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # the same server's most trivial endpoint
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes = REQUEST) -> int:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    await reader.readexactly(length)
+    return status
+
+
+async def open_loop(
+    port: int, rate: float, duration: float, connections: int, request: bytes = REQUEST
+) -> dict[str, Any]:
+    """Requests scheduled at a fixed rate; latency counts from the scheduled start, so queueing is included."""
+    queue: asyncio.Queue[float | None] = asyncio.Queue()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while (scheduled := await queue.get()) is not None:
+            status = await _exchange(reader, writer, request)
+            latencies.append(time.perf_counter() - scheduled)
+            statuses[status] = statuses.get(status, 0) + 1
+        writer.close()
+
+    workers = [asyncio.create_task(worker()) for _ in range(connections)]
+    start = time.perf_counter()
+    total = int(rate * duration)
+    for i in range(total):
+        at = start + i / rate
+        delay = at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait(at)
+    for _ in workers:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    elapsed = time.perf_counter() - start
+    return {"latencies": latencies, "statuses": statuses, "elapsed": elapsed}
+
+
+async def closed_loop(port: int, duration: float, connections: int) -> float:
+    """As fast as the server answers, `connections` requests in flight: the maximum throughput."""
+    done = 0
+    stop_at = time.perf_counter() + duration
+
+    async def worker() -> None:
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < stop_at:
+            await _exchange(reader, writer)
+            done += 1
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return done / (time.perf_counter() - start)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bench(name: str, url: str, args: argparse.Namespace) -> None:
+    import httpx
+    import yaml
+
+    from monitor.store.migrate import upgrade
+
+    upgrade(url)
+    started = time.perf_counter()
+    seed(url, args.changes)
+    print(f"[{name}] seeded {args.changes} changes in {time.perf_counter() - started:.1f}s")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "monitor.yaml"
+        config.write_text(yaml.safe_dump(config_for(url, port, args.decision_cache)), encoding="utf-8")
+        child = subprocess.Popen([sys.executable, __file__, "serve", str(config)])
+        try:
+            _wait_for(port)
+            first = httpx.get(f"http://127.0.0.1:{port}{GATE_PATH}", headers={"Authorization": f"Bearer {TOKEN}"})
+            answer = first.json()
+            print(f"[{name}] the answer: {answer['decision']} with {len(answer['reasons'])} reasons "
+                  f"({len(answer['waived'])} waived), {len(first.content)} bytes")  # fmt: skip
+            asyncio.run(open_loop(port, rate=100, duration=2, connections=4))  # warm-up: caches, pools
+            result = asyncio.run(open_loop(port, args.rate, args.duration, args.connections))
+            inside = _server_side(httpx.get(f"http://127.0.0.1:{port}/metrics").text)
+            baseline = asyncio.run(open_loop(port, args.rate, args.duration, args.connections, BASELINE))
+            max_rps = asyncio.run(closed_loop(port, duration=5, connections=8))
+        finally:
+            child.terminate()
+            child.wait(10)
+    lat = [x * 1000 for x in result["latencies"]]
+    achieved = len(lat) / result["elapsed"]
+    print(
+        f"[{name}] {len(lat)} requests at {args.rate:.0f}/s target ({achieved:.0f}/s achieved), statuses "
+        f"{result['statuses']}: p50 {statistics.median(lat):.2f} ms, p90 {percentile(lat, 0.90):.2f} ms, "
+        f"p99 {percentile(lat, 0.99):.2f} ms, max {max(lat):.2f} ms; closed-loop max {max_rps:.0f} req/s"
+    )
+    print(f"[{name}] inside the server (route handler, from /metrics): {inside}")
+    base = [x * 1000 for x in baseline["latencies"]]
+    print(
+        f"[{name}] baseline GET /healthz at the same rate on the same server: p50 {statistics.median(base):.2f} ms, "
+        f"p90 {percentile(base, 0.90):.2f} ms, p99 {percentile(base, 0.99):.2f} ms, max {max(base):.2f} ms"
+    )
+    print(f"[{name}] load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def _server_side(metrics: str) -> str:
+    """The share of gate answers the handler produced within 2.5, 10 and 25 ms (its histogram's buckets)."""
+    buckets: dict[str, float] = {}
+    for line in metrics.splitlines():
+        if line.startswith("monitor_gate_evaluation_seconds_bucket"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[le] = float(line.rsplit(" ", 1)[1])
+    total = buckets.get("+Inf", 0.0) or 1.0
+    return ", ".join(
+        f"{buckets.get(le, 0) / total:.1%} within {float(le) * 1000:g} ms" for le in ("0.0025", "0.01", "0.025")
+    )
+
+
+def _wait_for(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the API did not start")
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "serve":
+        serve(sys.argv[2])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--changes", type=int, default=10_000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--decision-cache", default="5s", help="api.decision_cache; 0s evaluates on every request")
+    args = parser.parse_args()
+    if args.database in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as folder:
+            bench("sqlite", f"sqlite:///{folder}/bench.db", args)
+    if args.database in ("postgresql", "both"):
+        from sqlalchemy import text
+
+        from monitor.store.session import make_engine
+
+        name = f"monitor_gate_bench_{uuid.uuid4().hex[:8]}"
+        admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as exc:
+            print(f"[postgresql] skipped: {PG_ADMIN_URL} not reachable ({type(exc).__name__})")
+            return
+        try:
+            bench("postgresql", PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", args)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Run the status API with uvicorn in a background thread (beside the scheduler, in tests, in the benchmark)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import uvicorn
+from fastapi import FastAPI
+
+from monitor.errors import ConfigError
+
+STARTUP_TIMEOUT_S = 10.0
+SWITCH_INTERVAL_S = 0.001
+
+
+class ApiServer:
+    """uvicorn in a daemon thread: `start()` returns once it listens (or raises), `stop()` drains and joins."""
+
+    def __init__(self, app: FastAPI, *, host: str, port: int, log_level: str = "warning") -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="monitor-api", daemon=True)
+        self.host = host
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one when asked for port 0)."""
+        servers = getattr(self._server, "servers", [])
+        for server in servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        return int(self._server.config.port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ApiServer:
+        # The API shares its process with CPU-bound threads (poll diffs, gate evaluations); Python's default 5 ms
+        # switch interval lets each of them hold the GIL that long against the event loop, on every request.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                # uvicorn logs the cause (address in use, permission); the process goes on without the API.
+                raise ConfigError(f"the status API could not listen on {self.host}:{self._server.config.port}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)

@@ -1,0 +1,95 @@
+"""Which operations an integration uses, as engine operation keys, resolved through each source's contract."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from monitor.config import Integration
+from monitor.contracts import spec_of
+from monitor.engine.filters import normalise_operation_ref
+from monitor.engine.model import operation_key
+from monitor.store.models import SpecSnapshot
+
+CACHE_SIZE = 64  # snapshots; a snapshot never changes, so an entry never goes stale, only cold
+
+
+@dataclass(frozen=True, slots=True)
+class SpecOperations:
+    """One snapshot's operations: operationId -> key, and key -> the label as written in the spec."""
+
+    by_id: dict[str, str]
+    labels: dict[str, str]
+
+
+class _SnapshotCache:
+    """Loading a spec costs milliseconds to seconds; the gate answers in under one, so each snapshot loads once."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, SpecOperations] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, snapshot_id: int) -> SpecOperations | None:
+        # Keyed by content: a snapshot id names other content in another database, or after a test truncates one;
+        # the hash is one indexed read, the spec a parse.
+        digest = session.exec(select(SpecSnapshot.content_hash).where(SpecSnapshot.id == snapshot_id)).first()
+        if digest is None:
+            return None
+        with self._lock:
+            if digest in self._items:
+                self._items.move_to_end(digest)
+                return self._items[digest]
+        snapshot = session.get(SpecSnapshot, snapshot_id)
+        if snapshot is None:
+            return None
+        spec = spec_of(snapshot)
+        ops = SpecOperations(
+            by_id={op.operation_id: key for key, op in spec.operations.items() if op.operation_id},
+            labels={key: op.label for key, op in spec.operations.items()},
+        )
+        with self._lock:
+            self._items[digest] = ops
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return ops
+
+
+snapshot_operations = _SnapshotCache(CACHE_SIZE)
+
+
+def as_key(label: str) -> str:
+    """`GET /orders/{orderId}` (a label) or `GET /orders/{}` (a key) -> the key; anything else stays."""
+    method, _, path = label.partition(" ")
+    return operation_key(method, path) if path.startswith("/") else label
+
+
+@dataclass(frozen=True, slots=True)
+class UsedOperations:
+    """Per spec source, the keys of the operations used, and the refs that the contract does not know."""
+
+    keys: dict[str, frozenset[str]]
+    unresolved: dict[str, list[str]]
+
+
+def used_operations(*, session: Session, integration: Integration, contracts: dict[str, int | None]) -> UsedOperations:
+    """Resolve `uses` (operationIds or `METHOD /path`) to keys; `contracts` maps source -> contract snapshot id."""
+    keys: dict[str, frozenset[str]] = {}
+    unresolved: dict[str, list[str]] = {}
+    for source_id, refs in integration.uses.items():
+        snapshot_id = contracts.get(source_id)
+        ops = snapshot_operations.get(session, snapshot_id) if snapshot_id is not None else None
+        resolved: set[str] = set()
+        for ref in refs:
+            normal = normalise_operation_ref(ref)
+            if " /" in normal:
+                resolved.add(normal)
+            elif ops is not None and normal in ops.by_id:
+                resolved.add(ops.by_id[normal])
+            elif ops is not None:
+                unresolved.setdefault(source_id, []).append(ref)
+        keys[source_id] = frozenset(resolved)
+    return UsedOperations(keys, unresolved)

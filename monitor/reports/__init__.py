@@ -1,0 +1,1 @@
+"""Reports: the nightly summary of the last day, rendered for Slack, Markdown and HTML, stored and served."""
