@@ -80,7 +80,23 @@ def create_waiver(
                     expires_at=_utc(expires_at))  # fmt: skip
     session.add(waiver)
     session.flush()
+    if kind == "change":
+        _note_in_alert_threads(session, waiver, now)
     return waiver
+
+
+def _note_in_alert_threads(session: Session, waiver: Waiver, now: datetime) -> None:
+    """An acknowledged change gets a note in the thread of its alert, in the waiver's own transaction (the outbox)."""
+    from monitor.alerts.hooks import alert_acknowledged
+
+    if waiver.target.isdigit():
+        found = session.get(Change, int(waiver.target))
+        changes = [found] if found is not None else []
+    else:
+        changes = list(session.exec(select(Change).where(Change.fingerprint == waiver.target)).all())
+    for change in changes:
+        alert_acknowledged(session=session, change=change, author=waiver.author, reason=waiver.reason,
+                           expires_at=waiver.expires_at, now=now)  # fmt: skip
 
 
 def revoke_waiver(*, session: Session, waiver_id: int, by: str, now: datetime | None = None) -> Waiver:

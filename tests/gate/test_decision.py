@@ -217,3 +217,22 @@ def test_decisions_and_deployments_are_recorded_as_an_audit_trail(db: Engine) ->
         [stored] = list_decisions(session=session, integration="order-sync")
         assert (stored.decision, stored.version, stored.reasons[0]["kind"]) == ("fail", "2.0", "drift")
         assert [d.version for d in list_deployments(session=session)] == ["2.0"]
+
+
+def test_a_waiver_on_a_change_adds_a_note_to_its_alert_thread(db: Engine) -> None:
+    """The acknowledgement is written in the waiver's transaction (the outbox), once per waiver."""
+    from sqlmodel import select
+
+    from monitor.store.models import Alert, Change
+
+    change_id = f.drift(db, f.polled_source(db))
+    with session_scope(db) as session:
+        fingerprint = session.get(Change, change_id).fingerprint  # type: ignore[union-attr]
+        create_waiver(session=session, kind="change", target=str(change_id), reason="adapted in PR 42", author="ana",
+                      expires_at=utcnow() + f.days(7))  # fmt: skip
+        create_waiver(session=session, kind="change", target=fingerprint, reason="adapted in PR 42", author="bo",
+                      expires_at=utcnow() + f.days(7))  # fmt: skip
+    with session_scope(db) as session:
+        notes = [a.title for a in session.exec(select(Alert).where(Alert.state == "info")).all()]
+    assert len(notes) == 2 and all(n.startswith("Acknowledged by ") for n in notes)
+    assert any("ana" in n for n in notes) and any("bo" in n for n in notes)
