@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from monitor.alerts.hooks import firing_sandboxes
 from monitor.alerts.messages import followup_message, group_message, group_title, resolved_parent
-from monitor.alerts.routing import active_silences, destinations, group_key, silenced_by
+from monitor.alerts.routing import ActiveSilence, active_silences, destinations, group_key, silenced_by
 from monitor.alerts.slack import SlackTransport
 from monitor.alerts.transport import DeliveryError, Sent, Transport
 from monitor.alerts.webhook import WebhookTransport
@@ -283,12 +283,13 @@ class Dispatcher:
 def route_new(*, session: Session, settings: Settings, now: datetime, stats: DispatchStats | None = None) -> None:
     """Turn new alerts into deliveries: silenced, inhibited, repeats and empty resolutions stop here."""
     stats = stats or DispatchStats()
+    silences = active_silences(session=session, settings=settings, now=now)
+    _release_ended_silences(session, silences)
     # Another dispatcher routing at the same moment skips the rows this one holds (PostgreSQL; SQLite serialises).
     query = select(Alert).where(Alert.status == "new").order_by(col(Alert.id)).limit(ROUTE_BATCH)
     alerts = session.exec(query.with_for_update(skip_locked=True)).all()
     if not alerts:
         return
-    silences = active_silences(session=session, settings=settings, now=now)
     down = firing_sandboxes(session=session, suites=[a.labels.get("suite", "") for a in alerts
                                                      if a.kind == "operation"])  # fmt: skip
     for alert in alerts:
@@ -320,6 +321,22 @@ def route_new(*, session: Session, settings: Settings, now: datetime, stats: Dis
             alert.status, alert.note = "suppressed", "already notified (repeat interval) or nothing to resolve"
             stats.suppressed += 1
         session.flush()
+
+
+def _release_ended_silences(session: Session, silences: list[ActiveSilence]) -> None:
+    """As Alertmanager does: an alert still firing when its silence ends is notified then. One that a later alert
+    of the same fingerprint (resolved, fired again) has superseded stays quiet: that later alert speaks for it."""
+    query = select(Alert).where(Alert.status == "silenced", Alert.state == "firing").order_by(col(Alert.id))
+    for alert in session.exec(query.limit(ROUTE_BATCH).with_for_update(skip_locked=True)).all():
+        if silenced_by(silences, alert.labels) is not None:
+            continue
+        newer = session.exec(select(Alert.id).where(Alert.fingerprint == alert.fingerprint, col(Alert.id) > alert.id)
+                             .limit(1)).first()  # fmt: skip
+        if newer is None:
+            alert.status, alert.note = "new", "its silence ended while it was still firing"
+        else:
+            alert.status, alert.note = "suppressed", "its silence ended; a later alert of the same thing superseded it"
+    session.flush()
 
 
 def _is_repeat(session: Session, settings: Settings, destination: str, alert: Alert, now: datetime) -> bool:

@@ -92,7 +92,11 @@ def test_silences_from_config_and_database_mute_matching_alerts_until_they_end(
     after = now + timedelta(hours=2)  # the silence has ended: the same source alerts again
     later = add_alert(db, 1, now=after, key="after-silence")
     Dispatcher(settings, db).run_once(after)
-    assert alert_row(db, later).status == "routed" and slack.posts()[-1]["text"] == "alert 1"
+    assert alert_row(db, later).status == "routed"
+    assert alert_row(db, ids[0]).status == "suppressed"  # the later alert of the same thing speaks for it
+    assert alert_row(db, ids[1]).status == "routed"  # still firing when its silence ended: told now, with the new one
+    last = slack.posts()[-1]["text"]
+    assert "alert 1" in last and "alert 2" in last and len(slack.posts()) == 2
 
 
 def _run(db: Engine, status: str, results: list[dict[str, Any]], now: Any, error: str | None = None) -> None:
@@ -172,3 +176,21 @@ def test_a_flapping_drift_alerts_once_then_not_on_every_flip(db: Engine, databas
     dispatcher.run_once(now + timedelta(hours=8))
     assert slack.posts()[3]["thread_ts"] == posts[0]["ts"]
     assert slack.posts()[3]["text"].startswith("Acknowledged by ana until ")
+
+
+def test_an_alert_still_firing_when_its_silence_ends_is_sent_then_once(
+    db: Engine, database_url: str, slack: FakeSlack
+) -> None:
+    now = utcnow()
+    with session_scope(db) as session:
+        session.add(SilenceRule(match={"source": "amazon-sp-api/s1"}, starts_at=now, ends_at=now + timedelta(hours=1),
+                                reason="maintenance window"))  # fmt: skip
+    held = add_alert(db, 1, now=now)
+    dispatcher = Dispatcher(make_settings(slack, database_url), db)
+    dispatcher.run_once(now)
+    dispatcher.run_once(now + timedelta(minutes=30))
+    assert alert_row(db, held).status == "silenced" and slack.posts() == []
+    dispatcher.run_once(now + timedelta(hours=1, minutes=1))  # the silence is over and nothing resolved it
+    dispatcher.run_once(now + timedelta(hours=1, minutes=2))
+    assert [p["text"] for p in slack.posts()] == ["alert 1"]
+    assert alert_row(db, held).status == "routed"
