@@ -74,6 +74,8 @@ def redact_url(url: str) -> str:
     netloc = _redact_netloc(parts.netloc)
     query = _redact_params(parts.query)
     fragment = _redact_params(parts.fragment)
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return url  # nothing to mask: as written (urlunsplit would turn sqlite:///x into sqlite:/x)
     return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 

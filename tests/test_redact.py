@@ -109,3 +109,8 @@ def test_secrets_in_url_feed_redact_text() -> None:
     assert redact_text(f"could not fetch {url}", secrets_in_url(url)) == (
         "could not fetch https://u:***@x.test/?access_token=***&page=2"
     )
+
+
+def test_a_url_without_secrets_is_shown_as_written() -> None:
+    assert redact_url("sqlite:///monitor.db") == "sqlite:///monitor.db"  # not sqlite:/monitor.db
+    assert redact_url("sqlite:////data/monitor.db") == "sqlite:////data/monitor.db"
