@@ -295,12 +295,19 @@ class Settings(_Strict):
     def feed_sources(self) -> list[tuple[str, str, FeedSource]]:
         return [(p, name, f) for p, platform in self.platforms.items() for name, f in platform.feeds.items()]
 
-    def spec_source(self, source_id: str) -> tuple[str, str, SpecSource] | None:
+    def spec_source(self, source_id: str) -> tuple[str, str, SpecSource]:
         """(platform, name, source) of the spec source `platform/name`, by index (a poll looks it up each time)."""
-        return _indexes(self)[0].get(source_id)
+        found = _indexes(self)[0].get(source_id)
+        if found is None:
+            raise ConfigError(f"{source_id}: no such spec source in the configuration")
+        return found  # type: ignore[no-any-return]
 
-    def feed_source(self, source_id: str) -> tuple[str, str, FeedSource] | None:
-        return _indexes(self)[1].get(source_id)
+    def feed_source(self, source_id: str) -> tuple[str, str, FeedSource]:
+        """(platform, name, source) of the feed or changelog-page source `platform/name`."""
+        found = _indexes(self)[1].get(source_id)
+        if found is None:
+            raise ConfigError(f"{source_id}: no such feed or page source in the configuration")
+        return found  # type: ignore[no-any-return]
 
     def sandboxes(self) -> list[tuple[str, Sandbox]]:
         return [(p, platform.sandbox) for p, platform in self.platforms.items() if platform.sandbox is not None]

@@ -12,7 +12,6 @@ from sqlmodel import Session
 from monitor.config import Settings
 from monitor.contracts import contract_file, pin
 from monitor.errors import InputError
-from monitor.jobs.poll_specs import find_source
 from monitor.sources.specs import contract_for, record_drift_against
 from monitor.store import queries
 from monitor.store.models import Source, SpecSnapshot, utcnow
@@ -98,7 +97,7 @@ def move_contract(
         raise ValueError(f"unknown contract action {action!r}")
     if action == "accept" and not reason.strip():
         raise InputError(f"{source_id}: accepting a new contract needs a reason (--reason)")
-    _, _, source = find_source(settings, source_id)
+    _, _, source = settings.spec_source(source_id)
     now = now or utcnow()
     with session_scope(engine) as session:
         row = session.get(Source, source_id)
@@ -167,7 +166,8 @@ class ContractFileWatch:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self._settings = settings
         self._engine = engine
-        self._seen: dict[str, tuple[int, int]] = {}
+        # The service synced the files as it started (start_service, the distributed API): from here, only changes.
+        self._seen: dict[str, tuple[int, int]] = self.stamps()
 
     def stamps(self) -> dict[str, tuple[int, int]]:
         found = {}

@@ -7,20 +7,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from monitor.config import FeedSource, Settings
-from monitor.errors import ConfigError
+from monitor.config import Settings
 from monitor.sources.fetcher import Fetcher
 from monitor.store.models import utcnow
 
 JOB = "poll-feeds"
-
-
-def find_source(settings: Settings, source_id: str) -> tuple[str, str, FeedSource]:
-    """(platform, name, source) of a configured feed or page source `platform/name`."""
-    found = settings.feed_source(source_id)
-    if found is None:
-        raise ConfigError(f"{source_id}: no such feed or page source in the configuration")
-    return found
 
 
 def run(
@@ -30,7 +21,7 @@ def run(
     # Imported here so feedparser and the HTML parser load only in processes that poll feeds.
     from monitor.sources.feed_poll import poll_feed
 
-    platform, name, source = find_source(settings, source_id)
+    platform, name, source = settings.feed_source(source_id)
     now = now or utcnow()
     polled = poll_feed(
         settings=settings, engine=engine, fetcher=fetcher, platform=platform, name=name, source=source, now=now

@@ -11,7 +11,7 @@ else those the integrations use, else all of them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -165,8 +165,7 @@ def run_platform_suite(
 
 
 def _finish(engine: Engine, run_id: int, status: str, counts: dict[str, Any], error: str | None,
-            rows: Iterable[dict[str, Any]]) -> None:  # fmt: skip
-    rows = list(rows)  # read twice: stored, then turned into alerts
+            rows: list[dict[str, Any]]) -> None:  # fmt: skip
     with session_scope(engine) as session:
         run = session.get(ContractRun, run_id)
         assert run is not None

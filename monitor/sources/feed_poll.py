@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,11 +12,12 @@ from sqlmodel import Session
 from monitor.alerts.hooks import alert_date_moved, alert_entry
 from monitor.config import FeedSource, Settings
 from monitor.contracts import spec_of
-from monitor.errors import FeedError, StoreError
-from monitor.redact import error_line, redact_url, secrets_in_url
+from monitor.errors import FeedError
+from monitor.redact import redact_url
 from monitor.sources.announcements import OperationRef, classify, link_operations, removal_subjects, subject_key
 from monitor.sources.feeds import FeedItem, filter_items, parse_feed, parse_page
 from monitor.sources.fetcher import Fetcher
+from monitor.sources.recording import failures_recorded
 from monitor.store import queries
 from monitor.store.models import FeedEntry, Source, utcnow
 from monitor.store.session import session_scope
@@ -42,15 +42,8 @@ def poll_feed(
 ) -> FeedPoll:  # fmt: skip
     """One poll. Any failure is recorded on the source (one masked line) and re-raised; stored entries stay."""
     now = now or utcnow()
-    source_id = f"{platform}/{name}"
-    try:
+    with failures_recorded(engine, f"{platform}/{name}", source.url, now):
         return _poll(settings, engine, fetcher, platform, name, source, now)
-    except Exception as exc:
-        # If the database itself is failing, the job run (or the log) keeps the error instead.
-        with suppress(StoreError), session_scope(engine) as session:
-            queries.record_failure(session=session, source_id=source_id, now=now,
-                                   error=error_line(exc, secrets_in_url(source.url)))  # fmt: skip
-        raise
 
 
 def _poll(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,9 +12,10 @@ from monitor.alerts.hooks import alert_changes
 from monitor.config import Settings, SpecSource
 from monitor.contracts import contract_file, pin, spec_of, usage_for
 from monitor.engine import DiffOptions, EngineError, Spec, diff, load_spec_bytes
-from monitor.errors import SpecRejected, StoreError
-from monitor.redact import error_line, redact_url, secrets_in_url
+from monitor.errors import SpecRejected
+from monitor.redact import redact_url
 from monitor.sources.fetcher import Fetcher
+from monitor.sources.recording import failures_recorded
 from monitor.store import queries
 from monitor.store.models import Source, SpecSnapshot, utcnow
 from monitor.store.session import session_scope
@@ -43,15 +43,8 @@ def poll_spec(
 ) -> SpecPoll:  # fmt: skip
     """One poll. Any failure is recorded on the source (one masked line) and re-raised; stored data stays intact."""
     now = now or utcnow()
-    source_id = f"{platform}/{name}"
-    try:
+    with failures_recorded(engine, f"{platform}/{name}", source.url, now):
         return _poll(settings, engine, fetcher, platform, name, source, now)
-    except Exception as exc:
-        # If the database itself is failing, the job run (or the log) keeps the error instead.
-        with suppress(StoreError), session_scope(engine) as session:
-            queries.record_failure(session=session, source_id=source_id, now=now,
-                                   error=error_line(exc, secrets_in_url(source.url)))  # fmt: skip
-        raise
 
 
 def _poll(

@@ -321,10 +321,18 @@ def date_history(*, session: Session, subject: str) -> Sequence[AnnouncedDate]:
     ).all()
 
 
-def list_entries(*, session: Session, source_id: str | None = None, limit: int = 500) -> Sequence[FeedEntry]:
+def list_entries(
+    *, session: Session, source_id: str | None = None, category: str | None = None, with_dates: bool = False,
+    limit: int = 500,
+) -> Sequence[FeedEntry]:  # fmt: skip
+    """Announcements newest first; `with_dates`: only those with a removal or effective date."""
     query = select(FeedEntry)
     if source_id:
         query = query.where(FeedEntry.source_id == source_id)
+    if category:
+        query = query.where(FeedEntry.category == category)
+    if with_dates:
+        query = query.where(col(FeedEntry.removal_date).is_not(None) | col(FeedEntry.effective_date).is_not(None))
     return session.exec(
         query.order_by(col(FeedEntry.first_seen_at).desc(), col(FeedEntry.id).desc()).limit(limit)
     ).all()

@@ -13,17 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.servers import free_port
 from tests.sandbox.test_replica import latest
 
 pytestmark = pytest.mark.corpus
 PARTICIPATIONS = "getMarketplaceParticipations"
 PARTICIPATIONS_LABEL = "GET /sellers/v1/marketplaceParticipations"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def monitor(*args: str) -> subprocess.CompletedProcess[str]:
@@ -37,7 +32,7 @@ def spec() -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(spec: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "monitor", "sandbox", "serve", str(spec), "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
@@ -82,7 +77,7 @@ def test_failures_exit_1(spec: Path, tmp_path: Path) -> None:
     del item["x-amzn-api-sandbox"]["static"][0]["response"]["payload"][0]["marketplace"]["id"]
     served = tmp_path / "planted.json"
     served.write_text(json.dumps(planted))
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "monitor", "sandbox", "serve", str(served), "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
@@ -118,5 +113,5 @@ def test_bad_input_exits_2_with_one_line(spec: Path, tmp_path: Path) -> None:
 
 
 def test_unreachable_base_url_exits_3(spec: Path) -> None:
-    proc = monitor("test", str(spec), "--base-url", f"http://127.0.0.1:{_free_port()}", "--operation", PARTICIPATIONS)
+    proc = monitor("test", str(spec), "--base-url", f"http://127.0.0.1:{free_port()}", "--operation", PARTICIPATIONS)
     assert proc.returncode == 3, proc.stdout + proc.stderr

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from tests.conftest import PG_ADMIN_URL, ROOT, _postgres_available
+from tests.e2e.servers import free_port
 
 
 def spec(*paths: str, version: str = "1") -> bytes:
@@ -63,14 +64,6 @@ def pg(pg_url: str) -> Iterator[Engine]:
     engine = make_engine(pg_url)
     yield engine
     engine.dispose()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def write_config(tmp_path: Path, database_url: str, specs: dict[str, dict[str, Any]], *, name: str = "monitor",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from monitor.engine.loaders import load_spec
 from monitor.engine.model import Operation, Spec
 from monitor.sandbox.replica import build_replica
 from tests.conftest import require_corpus
+from tests.e2e.servers import free_port
 
 # models with static cases of every kind: path, query (arrays), body (by equality and by subset), catch-alls,
 # cases without a response, duplicated request parameters
@@ -204,14 +204,8 @@ def test_dynamic_operations_serve_their_examples_or_answer_501() -> None:
     assert feedback.status_code == 501 and "dynamic" in feedback.json()["errors"][0]["message"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_cli_serves_a_replica_over_http() -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "monitor", "sandbox", "serve", str(latest("ordersV0")), "--port", str(port)],
         stdout=subprocess.DEVNULL,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from starlette.routing import Route
 from monitor.engine.loaders import load_spec_bytes
 from monitor.sandbox.replica import build_replica
 from monitor.sandbox.runner import SuiteResult, run_suite, with_sandbox_examples
+from tests.e2e.servers import free_port
 from tests.sandbox.test_replica import latest
 
 CANARY = "Atza|CANARY-7f3c9e1d-do-not-leak"
@@ -30,16 +30,10 @@ PARTICIPATIONS = "getMarketplaceParticipations"
 PARTICIPATIONS_LABEL = "GET /sellers/v1/marketplaceParticipations"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """Serve `app` with uvicorn in a thread on loopback; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

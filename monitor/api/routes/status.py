@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from sqlmodel import col, select
 
 from monitor.api.auth import require
 from monitor.api.deps import MAX_ID, EngineDep, Limit, OptionalName, SessionDep, SettingsDep
@@ -102,16 +101,8 @@ def announcements(
     with_dates: Annotated[bool, Query(description="Only entries with a removal or effective date")] = False,
 ) -> Any:
     """Announcements from feeds and changelog pages, classified, with dates and linked operations."""
-    query = select(FeedEntry)
-    if source:
-        query = query.where(FeedEntry.source_id == source)
-    if category:
-        query = query.where(FeedEntry.category == category)
-    if with_dates:
-        query = query.where(col(FeedEntry.removal_date).is_not(None) | col(FeedEntry.effective_date).is_not(None))
-    return session.exec(
-        query.order_by(col(FeedEntry.first_seen_at).desc(), col(FeedEntry.id).desc()).limit(limit)
-    ).all()
+    return queries.list_entries(session=session, source_id=source, category=category, with_dates=with_dates,
+                                limit=limit)  # fmt: skip
 
 
 @router.get("/announcements/{entry_id}", response_model=AnnouncementPublic, responses=NOT_FOUND)
