@@ -88,7 +88,8 @@ class ShopeeTokenGrant(TokenGrant):
         error = data.get("error")
         if response.status_code != 200 or error:
             code = f" ({short(error, 60)})" if isinstance(error, str) and error.replace("_", "").isalnum() else ""
-            raise self._fail(f"answered HTTP {response.status_code}{code}")
+            refused = "refused the credentials: " if error in AUTH_ERRORS else ""
+            raise self._fail(f"{refused}answered HTTP {response.status_code}{code}")
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
             raise self._fail("the response has no access_token")

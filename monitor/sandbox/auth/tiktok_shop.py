@@ -22,10 +22,15 @@ EXCLUDED = ("sign", "access_token")
 NO_SHOP_CIPHER = ("/authorization/", "/seller/", "/api/v2/token/")
 
 
-def signature(app_secret: str, path: str, params: Iterable[tuple[str, str]], body: bytes = b"") -> str:
-    """The documented `sign`: HMAC-SHA256(secret, secret + path + sorted name+value + body + secret), lower hex."""
+def string_to_sign(path: str, params: Iterable[tuple[str, str]], body: bytes = b"") -> str:
+    """Path, then the sorted name+value pairs without `sign` and `access_token`, then the body (steps 2-4)."""
     pairs = "".join(f"{name}{value}" for name, value in sorted(p for p in params if p[0] not in EXCLUDED))
-    text = f"{app_secret}{path}{pairs}{body.decode('utf-8', errors='replace')}{app_secret}"
+    return f"{path}{pairs}{body.decode('utf-8', errors='replace')}"
+
+
+def signature(app_secret: str, path: str, params: Iterable[tuple[str, str]], body: bytes = b"") -> str:
+    """The documented `sign`: HMAC-SHA256(secret, secret + string_to_sign + secret), lower-case hex (steps 5-6)."""
+    text = f"{app_secret}{string_to_sign(path, params, body)}{app_secret}"
     return hmac.new(app_secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 

@@ -83,13 +83,15 @@ def shopee_app(partner_id: str, partner_key: str, shop_id: str, refresh_token: s
         if refused is not None:
             return refused
         body = json.loads(await request.body() or b"{}")
-        if body.get("refresh_token") != refresh_token or str(body.get("shop_id")) != shop_id:
+        seen.requests.append({"path": request.url.path, "body": body})
+        # The refresh token rotates: the one issued with the last access token is the one that works next.
+        if body.get("refresh_token") not in (refresh_token, rotated_refresh) or str(body.get("shop_id")) != shop_id:
             return refuse("error_auth", "Invalid refresh_token.")
         return JSONResponse({"access_token": access_token, "refresh_token": rotated_refresh, "expire_in": 14400,
                              "partner_id": int(partner_id), "shop_id": int(shop_id), "request_id": "t1",
                              "error": "", "message": ""})  # fmt: skip
 
-    def answer(response: dict[str, Any]):  # noqa: ANN202
+    def answer(response: dict[str, Any]):
         async def endpoint(request: Request) -> JSONResponse:
             refused = shop_ok(request)
             if refused is not None:
@@ -123,11 +125,12 @@ def lazada_app(app_key: str, app_secret: str, access_token: str, seen: Seen) -> 
         return JSONResponse({"type": "ISV", "code": code, "message": message, "request_id": "0ba2887315178178017221014"})
 
     async def check(request: Request) -> JSONResponse | None:
-        query = list(request.query_params.multi_items())
-        params = [(k, v) for k, v in query if k != "sign"]
+        # Parameters count wherever they travel: the query, or the form body (the SDK posts even its system ones).
+        every = list(request.query_params.multi_items())
         if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            params += parse_qsl((await request.body()).decode(), keep_blank_values=True)
-        q = dict(query)
+            every += parse_qsl((await request.body()).decode(), keep_blank_values=True)
+        params = [(k, v) for k, v in every if k != "sign"]
+        q = dict(every)
         seen.requests.append({"path": request.url.path, "query": q})
         if q.get("app_key") != app_key or q.get("sign_method") != "sha256" or not q.get("timestamp", "").isdigit():
             return refuse("IncompleteSignature", "The request signature does not conform to lazada standards")
@@ -140,7 +143,7 @@ def lazada_app(app_key: str, app_secret: str, access_token: str, seen: Seen) -> 
             return refuse("IllegalAccessToken", "The specified access token is invalid or expired")
         return None
 
-    def answer(data: Any):  # noqa: ANN202, ANN401
+    def answer(data: Any):
         async def endpoint(request: Request) -> JSONResponse:
             refused = await check(request)
             if refused is not None:
@@ -193,7 +196,7 @@ def tiktok_app(app_key: str, app_secret: str, access_token: str, shop_cipher: st
             return refuse(36009004, "shop_cipher is missing or does not belong to this shop", 400)
         return None
 
-    def answer(data: dict[str, Any]):  # noqa: ANN202
+    def answer(data: dict[str, Any]):
         async def endpoint(request: Request) -> JSONResponse:
             refused = await check(request)
             if refused is not None:
