@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from monitor.sources.feeds import FeedItem, find_dates
+from monitor.sources.platforms import api_paths
 
 __all__ = [
     "CATEGORIES",
@@ -144,6 +145,18 @@ _TODAY = re.compile(r"\btoday\b|今天|今日", re.IGNORECASE)
 _BOUNDARY = re.compile(r"[.;!?](?=\s|$)|\n|[，；。！？|]|:\s|\s[-–—]\s")
 _CONTEXT_CHARS = 120
 _MAX_DATES = 200  # a real post states a few dozen; a hostile one must not make the subject search quadratic
+# "Complete the survey by 11 June 2022, or your APP(s) will no longer be able to access ... from 12 June 2022": the
+# second date is what happens to those who do not act, not an announced removal (Shopee's Open API 1.0 plan).
+_CONDITIONAL = re.compile(r"(?:^|[,，;]\s*)(?:or|otherwise)\s+(?:your?|the|it|they)\b|否则|不然", re.IGNORECASE)
+# Phased plans give each phase its own date: "Phase 1 APIs will be deprecated on 11 August 2022", "第二阶段".
+_PHASE = re.compile(
+    r"\bphase\s*(?P<n>\d+|one|two|three|four|i{1,3}|iv)\b|第\s*(?P<zh>[一二三四五六七八九十\d]+)\s*(?:阶段|期)"
+    r"|阶段\s*(?P<zh2>\d+)",
+    re.IGNORECASE,
+)
+_PHASE_NUMBERS = {"one": "1", "two": "2", "three": "3", "four": "4", "i": "1", "ii": "2", "iii": "3", "iv": "4",
+                  "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
+                  "十": "10"}  # fmt: skip
 
 # -- names ------------------------------------------------------------------------------------------------------------
 
@@ -291,7 +304,10 @@ def _text_dates(text: str, prose_end: int, item: FeedItem) -> list[tuple[int, st
         next_start = spans[index + 1][0] if index + 1 < len(spans) else len(text)
         before = _clause_before(text, max(previous_end, start - _CONTEXT_CHARS), start)
         after = _clause_after(text, end, min(next_start, end + _CONTEXT_CHARS))
-        kinds.append(_date_kind(before, after))
+        kind = _date_kind(before, after)
+        if kind == KIND_REMOVAL and _CONDITIONAL.search(before):
+            kind = KIND_MENTIONED
+        kinds.append(kind)
         if index and _MOVED_TO.match(text[previous_end:start]):
             # "changed from <old> to <new>": the kind read before <old> belongs to <new>.
             kinds[index], kinds[index - 1] = kinds[index - 1], KIND_PREVIOUS
@@ -465,12 +481,27 @@ def _removal_subjects(
         if kind != KIND_REMOVAL:
             continue
         subject = primary if position < 0 else _line_subject(text, position, mentions) or primary
+        phase = _phase(text, position) if position >= 0 else None
+        if phase is not None:  # each phase of a plan is its own subject: its date is not a move of another's
+            name, sep, operations = subject.partition(":")
+            subject = f"{name.strip()} phase {phase}{sep}{operations}"
         same = [i for i, (s, d) in enumerate(found) if d == value and _same_or_narrower(s, subject)]
         if not same:
             found.append((subject, value))
         elif len(subject) > len(found[same[0]][0]):  # the body names the operations the title only implies
             found[same[0]] = (subject, value)
     return found
+
+
+def _phase(text: str, position: int) -> str | None:
+    """The phase number named on the date's line ("Phase 2 APIs ...", "第二阶段"), else None."""
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    match = _PHASE.search(text, line_start, len(text) if line_end < 0 else line_end)
+    if match is None:
+        return None
+    raw = (match["n"] or match["zh"] or match["zh2"] or "").lower()
+    return _PHASE_NUMBERS.get(raw, raw)
 
 
 def _primary_subject(item: FeedItem, mentions: list[_Mention]) -> str:
@@ -625,16 +656,27 @@ def _nearest_source(named: list[tuple[_Mention | None, list[str]]], sources: set
     return next(iter(sources)) if len(sources) == 1 else None
 
 
+_URL_PATH = re.compile(r"\bhttps?://[A-Za-z0-9.-]+(?::\d+)?(?P<path>/[\w{}.~/-]*)")
+# Gateway prefixes that are not part of an API's name: Lazada's `https://api.lazada.sg/rest/orders/get` is `/orders/get`.
+_GATEWAY_PREFIXES = ("/rest/",)
+
+
 def _path_links(text: str, index: _CatalogueIndex) -> list[tuple[str, str]]:
+    """Operations named by path (`GET /orders/v0/orders`, Lazada `/orders/get`, TikTok `/order/202309/orders/search`),
+    by full URL, or by a platform's own API name (Shopee `v2.order.get_order_list`)."""
+    named: list[tuple[str | None, str]] = [(m["method"], m["path"]) for m in _PATH.finditer(text)]
+    named += [(None, m["path"]) for m in _URL_PATH.finditer(text)]
+    named += [(None, path) for path in api_paths(text)]
     links = []
-    for match in _PATH.finditer(text):
-        path = _template(match["path"].rstrip("/.,;:)"))
+    for method, raw in named:
+        path = _template(raw.rstrip("/.,;:)"))
         if path.count("/") < 2:  # "/v3" alone names no operation
             continue
-        method = match["method"]
-        for ref in index.by_path.get(path, []):
-            if method is None or ref.key.startswith(method + " "):
-                links.append((ref.source_id, ref.key))
+        candidates = [path] + [path[len(p) - 1 :] for p in _GATEWAY_PREFIXES if path.startswith(p)]
+        for candidate in candidates:
+            for ref in index.by_path.get(candidate, []):
+                if method is None or ref.key.startswith(method + " "):
+                    links.append((ref.source_id, ref.key))
     return links
 
 

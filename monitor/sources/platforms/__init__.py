@@ -7,7 +7,13 @@ from monitor.sources.platforms.hosts import Hosts, production_platform, sandbox_
 
 HOSTS: tuple[Hosts, ...] = (amazon.HOSTS, shopee.HOSTS, lazada.HOSTS, tiktok_shop.HOSTS)
 
-__all__ = ["HOSTS", "Hosts", "known_production", "known_sandbox"]
+__all__ = ["HOSTS", "Hosts", "api_paths", "known_production", "known_sandbox"]
+
+
+def api_paths(text: str) -> list[str]:
+    """Call paths of the platform API names written in `text` (Shopee `v2.order.get_order_list`); Lazada and TikTok
+    Shop name their APIs by path already, which the announcement reader finds as paths."""
+    return shopee.api_paths(text)
 
 
 def known_sandbox(host: str) -> str | None:
