@@ -99,7 +99,7 @@ _CATEGORY_KEYWORDS: dict[str, list[re.Pattern[str]]] = {
         r"\bmake\s+(?:\w+\s+){0,3}required\b", r"\brequired\s+(?:propert|field|argument|parameter)\w*\b[^.\n]{0,60}"
         r"\bremoved\b", r"\bno longer (?:accepts?|supports?)\b", r"\brejects?\b", r"\bincompatib\w*",
         r"\bchanged? from (?:an? )?(?:object|string|array|integer|number|boolean|optional|required)\b",
-        r"\bresponse[- ]shape\b", r"不兼容|破坏性|必填|变更",
+        r"\bresponse[- ]shape\b", r"\bno longer (?:be )?returned\b", r"不兼容|破坏性|必填|变更|不再返回",
     ),
     NEW_VERSION: _words(
         r"^new\b", r"\bnew:", r"\bintroduc\w*", r"\bnew (?:api )?version\b", r"\bnow available\b", r"\blaunch\w*",
@@ -130,7 +130,12 @@ _DATE_KEYWORDS: list[tuple[str, re.Pattern[str]]] = [
         r"|下线|停用|移除|删除|停止|关闭|退役|截止|前(?:完成)?迁移",
         re.IGNORECASE,
     )),
-    (KIND_DEPRECATION, re.compile(r"\bdeprecat\w*|\bdepreciat\w*|\blegacy\b|弃用|废弃", re.IGNORECASE)),
+    # "no longer be supported or maintained from <date> and will be retired on <date>" (TikTok Shop's legacy API
+    # notice): support ends first, the API goes later.
+    (KIND_DEPRECATION, re.compile(
+        r"\bdeprecat\w*|\bdepreciat\w*|\blegacy\b|\bno longer (?:be )?(?:supported|maintained)\b|弃用|废弃|不再维护",
+        re.IGNORECASE,
+    )),
     (KIND_EFFECTIVE, re.compile(
         r"\beffective\b|\bstarting\b|\bstarts?\b|\bbeginning\b|\bbegins?\b|\bas of\b|\bfrom\b|\bafter\b"
         r"|生效|起|开始",
@@ -154,6 +159,7 @@ _PHASE = re.compile(
     r"|阶段\s*(?P<zh2>\d+)",
     re.IGNORECASE,
 )
+_SAME_EVENT_DAYS = 7
 _PHASE_NUMBERS = {"one": "1", "two": "2", "three": "3", "four": "4", "i": "1", "ii": "2", "iii": "3", "iv": "4",
                   "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9",
                   "十": "10"}  # fmt: skip
@@ -304,7 +310,8 @@ def _text_dates(text: str, prose_end: int, item: FeedItem) -> list[tuple[int, st
         next_start = spans[index + 1][0] if index + 1 < len(spans) else len(text)
         before = _clause_before(text, max(previous_end, start - _CONTEXT_CHARS), start)
         after = _clause_after(text, end, min(next_start, end + _CONTEXT_CHARS))
-        kind = _date_kind(before, after)
+        consequence = _CONDITIONAL.search(after)
+        kind = _date_kind(before, after[: consequence.start()] if consequence else after)
         if kind == KIND_REMOVAL and _CONDITIONAL.search(before):
             kind = KIND_MENTIONED
         kinds.append(kind)
@@ -486,6 +493,10 @@ def _removal_subjects(
             name, sep, operations = subject.partition(":")
             subject = f"{name.strip()} phase {phase}{sep}{operations}"
         same = [i for i, (s, d) in enumerate(found) if d == value and _same_or_narrower(s, subject)]
+        # "Complete migration by 10 August ... will be taken offline on 11 August": a deadline and the switch-off
+        # days apart are one event, not a date that moved within the post.
+        if any(s == subject and 0 < abs((value - d).days) <= _SAME_EVENT_DAYS for s, d in found):
+            continue
         if not same:
             found.append((subject, value))
         elif len(subject) > len(found[same[0]][0]):  # the body names the operations the title only implies
@@ -664,11 +675,13 @@ _GATEWAY_PREFIXES = ("/rest/",)
 def _path_links(text: str, index: _CatalogueIndex) -> list[tuple[str, str]]:
     """Operations named by path (`GET /orders/v0/orders`, Lazada `/orders/get`, TikTok `/order/202309/orders/search`),
     by full URL, or by a platform's own API name (Shopee `v2.order.get_order_list`)."""
-    named: list[tuple[str | None, str]] = [(m["method"], m["path"]) for m in _PATH.finditer(text)]
-    named += [(None, m["path"]) for m in _URL_PATH.finditer(text)]
-    named += [(None, path) for path in api_paths(text)]
+    named: list[tuple[int, str | None, str]] = [(m.start(), m["method"], m["path"]) for m in _PATH.finditer(text)]
+    named += [(m.start(), None, m["path"]) for m in _URL_PATH.finditer(text)]
+    named += [(start, None, path) for start, path in api_paths(text)]
     links = []
-    for method, raw in named:
+    for position, method, raw in named:
+        if _UNAFFECTED.search(_sentence(text, position)):  # "GetOrder (/order/get) is not affected"
+            continue
         path = _template(raw.rstrip("/.,;:)"))
         if path.count("/") < 2:  # "/v3" alone names no operation
             continue
@@ -678,6 +691,12 @@ def _path_links(text: str, index: _CatalogueIndex) -> list[tuple[str, str]]:
                 if method is None or ref.key.startswith(method + " "):
                     links.append((ref.source_id, ref.key))
     return links
+
+
+def _sentence(text: str, position: int) -> str:
+    start = max((m.end() for m in _BOUNDARY.finditer(text, max(0, position - 300), position)), default=max(0, position - 300))
+    end = _BOUNDARY.search(text, position)
+    return text[start : end.start() if end else min(len(text), position + 300)]
 
 
 def _template(path: str) -> str:

@@ -10,8 +10,8 @@ HOSTS: tuple[Hosts, ...] = (amazon.HOSTS, shopee.HOSTS, lazada.HOSTS, tiktok_sho
 __all__ = ["HOSTS", "Hosts", "api_paths", "known_production", "known_sandbox"]
 
 
-def api_paths(text: str) -> list[str]:
-    """Call paths of the platform API names written in `text` (Shopee `v2.order.get_order_list`); Lazada and TikTok
+def api_paths(text: str) -> list[tuple[int, str]]:
+    """(position, call path) of the platform API names written in `text` (Shopee `v2.order.get_order_list`); Lazada and TikTok
     Shop name their APIs by path already, which the announcement reader finds as paths."""
     return shopee.api_paths(text)
 

@@ -27,9 +27,9 @@ HOSTS = hosts(
 API_NAME = re.compile(r"(?<![\w./])[vV](?P<version>\d+)\.(?P<module>[a-z_]+)\.(?P<function>[a-z0-9_]+)\b")
 
 
-def api_paths(text: str) -> list[str]:
-    """The call paths of the Shopee API names written in `text`, in reading order."""
-    return [f"/api/v{m['version']}/{m['module']}/{m['function']}" for m in API_NAME.finditer(text)]
+def api_paths(text: str) -> list[tuple[int, str]]:
+    """(position, call path) of each Shopee API name written in `text`, in reading order."""
+    return [(m.start(), f"/api/v{m['version']}/{m['module']}/{m['function']}") for m in API_NAME.finditer(text)]
 
 
 def api_name(path: str) -> str | None:
