@@ -24,7 +24,7 @@ HOSTS = hosts(
 )
 
 # `v2.order.get_order_list`, also written `V2.product.get_category` in the guide.
-API_NAME = re.compile(r"(?<![\w./])[vV](?P<version>\d+)\.(?P<module>[a-z_]+)\.(?P<function>[a-z0-9_]+)\b")
+API_NAME = re.compile(r"(?<![\w.])[vV](?P<version>\d+)\.(?P<module>[a-z_]+)\.(?P<function>[a-z0-9_]+)\b")
 
 
 def api_paths(text: str) -> list[tuple[int, str]]:
