@@ -14,3 +14,9 @@ HOSTS = hosts(
     sandbox=(),
     production=(r"api\.lazada\.(?:sg|com\.my|vn|co\.th|com\.ph|co\.id|com)", r"auth\.lazada\.com"),
 )
+
+# Open Platform announcements, English and Chinese; one `article` per notice; every 6h.
+ANNOUNCEMENT_PAGES = {
+    "announcements-en": ("https://open.lazada.com/apps/announcement/list", "article", "6h"),
+    "announcements-zh": ("https://open.lazada.com/apps/announcement/list?lang=zh_CN", "article", "6h"),
+}

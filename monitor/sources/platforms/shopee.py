@@ -36,3 +36,10 @@ def api_name(path: str) -> str | None:
     """`/api/v2/order/get_order_list` -> `v2.order.get_order_list`; None for paths of no Shopee API name form."""
     match = re.fullmatch(r"/api/v(\d+)/([a-z_]+)/([a-z0-9_]+)", path)
     return f"v{match[1]}.{match[2]}.{match[3]}" if match else None
+
+# Developer announcements, English and Simplified Chinese (the same notices; Chinese ones sometimes first). The site
+# renders its list in the page; `article` is one notice. Every 6h: notices give weeks of warning, not hours.
+ANNOUNCEMENT_PAGES = {
+    "announcements-en": ("https://open.shopee.com/announcements", "article", "6h"),
+    "announcements-zh": ("https://open.shopee.com/announcements?lang=zh-hans", "article", "6h"),
+}

@@ -14,3 +14,9 @@ HOSTS = hosts(
     sandbox=(r"open-api-sandbox\.tiktokglobalshop\.com", r"auth-sandbox\.tiktok-shops\.com"),
     production=(r"open-api\.tiktokglobalshop\.com", r"auth\.tiktok-shops\.com", r"services\.tiktokshop\.com"),
 )
+
+# Partner Center changelog and announcements, English and Simplified Chinese; one `article` per entry; every 6h.
+ANNOUNCEMENT_PAGES = {
+    "changelog-en": ("https://partner.tiktokshop.com/docv2/page/changelog", "article", "6h"),
+    "changelog-zh": ("https://partner.tiktokshop.com/docv2/page/changelog?lang=zh-CN", "article", "6h"),
+}
