@@ -103,5 +103,5 @@ def test_the_notice_does_not_touch_an_integration_on_open_api_2(db: Engine, host
     settings = configured(host, tmp_path, ["GET /api/v2/order/get_order_list"])  # a v2 path: not in the notice
     at = datetime(2022, 8, 5, 9, tzinfo=UTC)
     poll_all(settings, db, fetcher, at)
-    value, reasons = decide(settings, db, at)
+    _, reasons = decide(settings, db, at)
     assert not any(r.startswith("announcement/") for r in reasons), reasons
