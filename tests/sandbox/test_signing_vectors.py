@@ -312,3 +312,32 @@ def test_shopee_token_endpoint_refusal_is_one_line_without_secrets() -> None:
     message = str(caught.value)
     assert "refused the credentials" in message and "error_sign" in message and "\n" not in message
     assert "wrong-key" not in message and "refresh-1" not in message
+
+
+def test_httpx_requests_signed_by_each_provider_are_accepted_by_the_local_sandboxes() -> None:
+    """The httpx adapter (for callers outside schemathesis, such as a recording proxy) signs what it sends."""
+    import httpx
+
+    from monitor.sandbox.auth import SignedAuth
+    from tests.sandbox.platforms.signed_sandbox import tiktok_app
+
+    seen = Seen()
+    apps = {
+        "shopee": (shopee_app("2001887", "pk", "14701711", "r", "tok", "r2", seen),
+                   ShopeeAuth("2001887", "pk", shop_id="14701711", access_token="tok"), ""),
+        "lazada": (lazada_app("123456", "ls", "lt", seen), None, "/rest"),
+        "tiktok": (tiktok_app("29a39d", "ts", "tt", "ROW_c", seen), TikTokShopAuth("29a39d", "ts", "tt", "ROW_c"), ""),
+    }  # fmt: skip
+    for name, (app, provider, prefix) in apps.items():
+        with serving(app) as base:
+            if provider is None:
+                provider = LazadaAuth("123456", "ls", "lt", base_url=f"{base}/rest")
+            with httpx.Client(auth=SignedAuth(provider), trust_env=False) as client:
+                if name == "shopee":
+                    answer = client.post(f"{base}/api/v2/product/update_stock", json={"item_id": 1, "stock_list": []})
+                elif name == "lazada":
+                    answer = client.post(f"{base}{prefix}/product/price_quantity/update", data={"payload": "<Request/>"})
+                else:
+                    answer = client.post(f"{base}/order/202309/orders/search?page_size=20", json={"order_status": "X"})
+            assert answer.status_code == 200 and answer.json().get("code", 0) in (0, "0"), (name, answer.text)
+    assert seen.refused == []

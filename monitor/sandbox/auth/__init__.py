@@ -6,6 +6,7 @@ Usage:
     response = client.get(url, headers=provider.headers())
     if isinstance(provider, RequestSigner):       # shopee, lazada, tiktok-shop: every request signed
         signed = provider.sign(Outgoing("GET", url))
+        client = httpx.Client(auth=SignedAuth(provider))  # or let httpx sign each request
     log_line = mask(text, provider.secrets())
 
 Kinds: `none`, `header`, `bearer`, `oauth2` (client credentials), `lwa` (Amazon), `shopee`, `lazada`, `tiktok-shop`.
@@ -32,6 +33,7 @@ from monitor.sandbox.auth.base import (
     secret_value,
 )
 from monitor.sandbox.auth.header import BearerToken, NoAuth, StaticHeader
+from monitor.sandbox.auth.httpx_auth import SignedAuth
 from monitor.sandbox.auth.lazada import LazadaAuth
 from monitor.sandbox.auth.lwa import LWA_TOKEN_URL, LoginWithAmazon
 from monitor.sandbox.auth.oauth2 import OAuth2ClientCredentials, TokenGrant
@@ -53,6 +55,7 @@ __all__ = [
     "RequestSigner",
     "ShopeeAuth",
     "Signed",
+    "SignedAuth",
     "StaticHeader",
     "TikTokShopAuth",
     "TokenGrant",
