@@ -56,7 +56,7 @@ class FeedSource(_Strict):
 
 
 class SandboxAuth(_Strict):
-    type: Literal["none", "header", "bearer", "oauth2", "lwa"] = "none"
+    type: Literal["none", "header", "bearer", "oauth2", "lwa", "shopee", "lazada", "tiktok-shop"] = "none"
     header: str | None = None
     value: SecretStr | None = None
     token: SecretStr | None = None
@@ -65,6 +65,22 @@ class SandboxAuth(_Strict):
     refresh_token: SecretStr | None = None
     token_url: str | None = None
     scope: str | None = None
+    # Signed requests (docs/platforms.md): shopee partner_id/partner_key/shop_id|merchant_id/access_token|refresh_token;
+    # lazada app_key/app_secret/access_token; tiktok-shop app_key/app_secret/access_token/shop_cipher.
+    partner_id: str | None = None
+    partner_key: SecretStr | None = None
+    shop_id: str | None = None
+    merchant_id: str | None = None
+    access_token: SecretStr | None = None
+    app_key: str | None = None
+    app_secret: SecretStr | None = None
+    shop_cipher: str | None = None
+
+    @field_validator("partner_id", "shop_id", "merchant_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        """Numeric ids written bare in YAML (`shop_id: 14701711`) are ids, not numbers."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class Sandbox(_Strict):

@@ -21,6 +21,7 @@ _SECRET_PARAM_WORDS = frozenset(
         "pwd",
         "signature",
         "sig",
+        "sign",  # Shopee, Lazada and TikTok Shop: `sign`, an HMAC of the request that can be replayed for minutes
         "credential",
         "credentials",
         "auth",

@@ -114,3 +114,25 @@ def test_secrets_in_url_feed_redact_text() -> None:
 def test_a_url_without_secrets_is_shown_as_written() -> None:
     assert redact_url("sqlite:///monitor.db") == "sqlite:///monitor.db"  # not sqlite:/monitor.db
     assert redact_url("sqlite:////data/monitor.db") == "sqlite:////data/monitor.db"
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("https://partner.shopeemobile.com/api/v2/order/get_order_list?partner_id=2001887&timestamp=1655714431"
+         "&access_token=T&shop_id=14701711&sign=abc",
+         "https://partner.shopeemobile.com/api/v2/order/get_order_list?partner_id=2001887&timestamp=1655714431"
+         "&access_token=***&shop_id=14701711&sign=***"),
+        ("https://api.lazada.sg/rest/orders/get?app_key=123456&sign_method=sha256&access_token=T&sign=ABC&status=pending",
+         "https://api.lazada.sg/rest/orders/get?app_key=***&sign_method=***&access_token=***&sign=***&status=pending"),
+        ("https://open-api.tiktokglobalshop.com/order/202309/orders?app_key=29a39d&shop_cipher=ROW_x&sign=b59&ids=1",
+         "https://open-api.tiktokglobalshop.com/order/202309/orders?app_key=***&shop_cipher=ROW_x&sign=***&ids=1"),
+    ],
+)  # fmt: skip
+def test_signed_platform_urls_lose_their_signature_and_token(url: str, masked: str) -> None:
+    """`sign` (Shopee, Lazada, TikTok Shop) can be replayed for minutes: masked like any signature."""
+    assert redact_url(url) == masked
+
+
+def test_the_tiktok_access_token_header_is_masked() -> None:
+    assert redact_headers({"x-tts-access-token": "TTP_x", "x-tts-shop": "1"})["x-tts-access-token"] == "***"

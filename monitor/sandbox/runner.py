@@ -16,6 +16,11 @@ from typing import Any
 
 from monitor.redact import MASK, redact_text
 
+# Signs one request as it is about to be sent: (method, url, body bytes, content type) -> (url to send, headers to
+# add). Signed platforms (Shopee, Lazada, TikTok Shop) sign the exact URL and body bytes, so this runs on the
+# prepared request, after schemathesis has serialised everything.
+RequestSigning = Callable[[str, str, bytes, str], tuple[str, Mapping[str, str]]]
+
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 EXCERPT_CHARS = 2000
 MESSAGE_CHARS = 4000
@@ -99,6 +104,7 @@ def run_suite(
     allowed_methods: Iterable[str] | None = None,
     secrets: Iterable[str] = (),
     on_operation: Callable[[OperationResult], None] | None = None,
+    signing: RequestSigning | None = None,
 ) -> SuiteResult:
     """Run the given phases of a schemathesis suite against `base_url` and return our own result.
 
@@ -120,6 +126,8 @@ def run_suite(
         secrets: more values to mask everywhere in the result (a client secret or refresh token the auth provider
             used to get the header values, which a careless server may still echo).
         on_operation: called after each operation's scenario finishes (a progress bar).
+        signing: signs every request just before it is sent (see `RequestSigning`); what it adds is masked through
+            `secrets` like the headers.
     """
     import schemathesis
     from schemathesis.config import SchemathesisConfig
@@ -140,6 +148,8 @@ def run_suite(
         )
         try:
             schema = schemathesis.openapi.from_dict(with_sandbox_examples(load_document(spec)), config=config)
+            if signing is not None:
+                schema.auth.set_from_requests(_signing_auth(signing))
             if operations:
                 wanted = set(operations)
                 schema = schema.include(lambda ctx: ctx.operation.label in wanted or _operation_id(ctx) in wanted)
@@ -182,6 +192,23 @@ def run_suite(
             stream.generator.close()
     result.elapsed_s = time.monotonic() - started
     return result
+
+
+def _signing_auth(signing: RequestSigning) -> Any:
+    """A `requests` auth hook: it sees the prepared request, so the signature covers exactly what is sent."""
+    import requests
+
+    class SigningAuth(requests.auth.AuthBase):
+        def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+            body = request.body or b""
+            raw = body.encode("utf-8") if isinstance(body, str) else body if isinstance(body, bytes) else b""
+            url, headers = signing(request.method or "GET", request.url or "", raw,
+                                   request.headers.get("Content-Type", ""))  # fmt: skip
+            request.url = url
+            request.headers.update(headers)
+            return request
+
+    return SigningAuth()
 
 
 def _config_dict(

@@ -75,3 +75,54 @@ def test_secrets_in_the_url_are_masked_in_the_reason() -> None:
     with pytest.raises(BlockedHostError) as info:
         check_sandbox_host("https://prod.example/?api_key=CANARY-guard", declared_sandbox=False)
     assert "CANARY-guard" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://partner.test-stable.shopeemobile.com", "shopee-sandbox"),
+        ("https://partner.uat.shopeemobile.com/api/v2", "shopee-sandbox"),
+        ("https://openplatform.sandbox.test-stable.shopee.sg", "shopee-sandbox"),
+        ("https://open-api-sandbox.tiktokglobalshop.com", "tiktok-shop-sandbox"),
+        ("https://OPEN-API-SANDBOX.tiktokglobalshop.com.", "tiktok-shop-sandbox"),
+    ],
+)
+def test_the_sea_platforms_sandbox_hosts_are_allowed_for_writes(url: str, reason: str) -> None:
+    policy = check_sandbox_host(url, declared_sandbox=False)
+    assert policy.reason == reason
+    assert policy.allows("POST")
+
+
+@pytest.mark.parametrize(
+    ("url", "platform"),
+    [
+        ("https://partner.shopeemobile.com", "shopee"),
+        ("https://openplatform.shopee.cn", "shopee"),
+        ("https://api.lazada.sg/rest", "lazada"),
+        ("https://api.lazada.co.th/rest", "lazada"),
+        ("https://api.lazada.com/rest", "lazada"),
+        ("https://open-api.tiktokglobalshop.com", "tiktok-shop"),
+        ("https://sellingpartnerapi-eu.amazon.com", "amazon"),
+    ],
+)
+def test_production_hosts_are_refused_even_when_declared_a_sandbox(url: str, platform: str) -> None:
+    for declared in (False, True):
+        with pytest.raises(BlockedHostError) as info:
+            check_sandbox_host(url, declared_sandbox=declared)
+        assert f"{platform}'s production API" in str(info.value)
+    policy = check_sandbox_host(url, declared_sandbox=True, allow_production=True)
+    assert policy.production and not policy.allows("POST") and policy.allows("GET")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://partner.test-stable.shopeemobile.com.evil.example",
+        "https://evil-partner.test-stable.shopeemobile.com",
+        "https://open-api-sandbox.tiktokglobalshop.com.attacker.test",
+        "https://api.lazada.sg.example",
+    ],
+)
+def test_lookalike_hosts_are_neither_sandbox_nor_known_production(url: str) -> None:
+    with pytest.raises(BlockedHostError, match="not a known sandbox host"):
+        check_sandbox_host(url, declared_sandbox=False)
