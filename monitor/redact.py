@@ -21,6 +21,7 @@ _SECRET_PARAM_WORDS = frozenset(
         "pwd",
         "signature",
         "sig",
+        "sign",  # Shopee, Lazada and TikTok Shop request signatures
         "credential",
         "credentials",
         "auth",

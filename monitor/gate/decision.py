@@ -26,6 +26,7 @@ DecisionValue = Literal["pass", "warn", "fail", "unknown"]
 SEVERITY_RANK = {"info": 0, "warn": 1, "unknown": 2, "fail": 3}
 BLOCKING_CATEGORIES = ("deprecation", "removal", "breaking-change")  # other announcements warn at most
 PRESENT = ("confirmed", "flapping")  # drift statuses that are in the current upstream spec
+DRIFT_KINDS = ("contract", "observed")  # drift in the spec, and drift observed in real answers (traffic)
 
 
 class UnknownTarget(InputError):
@@ -196,8 +197,8 @@ def _drift(session: Session, used: UsedOperations, policy: GatePolicy) -> list[R
         return []
     rows = session.execute(
         sa_select(Change.id, Change.source_id, Change.rule_id, Change.level, Change.message,
-                  Change.operations)
-        .where(col(Change.source_id).in_(list(used.keys)), Change.against == "contract",
+                  Change.operations, Change.against)
+        .where(col(Change.source_id).in_(list(used.keys)), col(Change.against).in_(DRIFT_KINDS),
                col(Change.status).in_(PRESENT), col(Change.level).in_(list(levels)))
         .order_by(col(Change.id))
     ).all()  # fmt: skip
@@ -208,7 +209,8 @@ def _drift(session: Session, used: UsedOperations, policy: GatePolicy) -> list[R
         if row.operations and not touched:
             continue
         where = f" ({', '.join(touched[:3])}{', ...' if len(touched) > 3 else ''})" if touched else ""
-        reason = Reason("drift", levels[row.level], f"{row.source_id}: {row.level} drift from the contract{where}: "
+        what = "observed in real answers" if row.against == "observed" else "from the contract"
+        reason = Reason("drift", levels[row.level], f"{row.source_id}: {row.level} drift {what}{where}: "
                         f"{row.message}", "change", str(row.id), f"/api/v1/changes/{row.id}")  # fmt: skip
         reasons.append(reason)
     return reasons
