@@ -69,8 +69,12 @@ def contracts_learn(
     from monitor.traffic.service import learn_contract
 
     settings, engine = store(config)
-    outcome = learn_contract(settings=settings, engine=engine, paths=_files(har, more), platform=platform, name=name,
-                             base_url=base_url, by=os.environ.get("USER") or "cli", integration=integration)  # fmt: skip
+    try:
+        outcome = learn_contract(settings=settings, engine=engine, paths=_files(har, more), platform=platform,
+                                 name=name, base_url=base_url, by=os.environ.get("USER") or "cli",
+                                 integration=integration)  # fmt: skip
+    finally:
+        engine.dispose()
     stats = outcome.learned.stats
     where = str(outcome.path) if outcome.path else "the database only (contracts/ is not writable)"
     verb = "learned" if outcome.created else "widened"
@@ -104,6 +108,7 @@ def observe_command(
     """Check recorded answers against a contract (learned or published); exit 1 on a breaking finding."""
     from monitor.cli.common import store
     from monitor.engine.render import RENDERERS
+    from monitor.errors import CaptureError
     from monitor.traffic.har import read_captures
     from monitor.traffic.service import contract_spec, file_hash, limits_of, masking_of, observe_capture
 
@@ -111,16 +116,21 @@ def observe_command(
     files = _files(har, more)
     source_id = f"{platform}/{name}"
     limits = limits_of(settings)
-    spec, contract_id = contract_spec(settings, engine, source_id)
-    digest = None
-    if store_findings:
-        import hashlib
+    try:
+        spec, contract_id = contract_spec(settings, engine, source_id)
+        digest = None
+        if store_findings:
+            import hashlib
 
-        digest = hashlib.sha256("".join(file_hash(f, limits.max_file_bytes * 4) for f in files).encode()).hexdigest()
-    outcome = observe_capture(settings=settings, engine=engine if store_findings else None, source_id=source_id,
-                              items=read_captures(files, masking=masking_of(settings), limits=limits), origin="cli",
-                              name=", ".join(f.name for f in files), content_hash=digest, integration=integration,
-                              spec=spec, contract_id=contract_id)  # fmt: skip
+            digest = hashlib.sha256("".join(file_hash(f, limits.max_file_bytes * 4) for f in files).encode()).hexdigest()
+        outcome = observe_capture(settings=settings, engine=engine if store_findings else None, source_id=source_id,
+                                  items=read_captures(files, masking=masking_of(settings), limits=limits),
+                                  origin="cli", name=", ".join(f.name for f in files), content_hash=digest,
+                                  integration=integration, spec=spec, contract_id=contract_id)  # fmt: skip
+    except OSError as exc:
+        raise CaptureError(f"cannot read a capture: {exc.strerror or exc}") from exc
+    finally:
+        engine.dispose()
     observation = outcome.observation
     sys.stdout.write(RENDERERS[format.value](observation.result))
     if observation.skipped or observation.notes:

@@ -2,14 +2,15 @@
 
 What is inferred, and on how much evidence:
 * paths are templated (`monitor.traffic.paths`); one operation per method and template;
-* query parameters and the headers worth keeping: required when present in every sample, integer when every value
-  is a whole number, boolean when every value is true/false, else string;
+* query parameters and the headers worth keeping: integer when every value is a whole number, boolean when every
+  value is true/false, else string; never required, and request bodies carry no `required` either: traffic shows
+  what a client sent, not what the API demands;
 * signing and auth parameters are security, never operation inputs: Shopee `partner_id, timestamp, sign,
   access_token, shop_id, merchant_id`; Lazada `app_key, timestamp, sign_method, sign, access_token`; TikTok Shop
   `app_key, timestamp, sign, shop_cipher` and the `x-tts-access-token` header; `Authorization`, cookies and any
   header or parameter `monitor.redact` calls a secret;
-* request bodies (JSON and form) and response bodies per status code and media type: genson builds the schema,
-  required = present in every sample, nullable = null was seen (a `type` list with "null");
+* request bodies (JSON and form) and response bodies per status code and media type: genson builds the schema;
+  in responses required = present in every answer; nullable = null was seen (a `type` list with "null");
 * formats (date-time, date, email, uri, uuid) only when every sample of a string agrees;
 * enums only with evidence: at least ENUM_MIN_SAMPLES samples, 2 to ENUM_MAX_VALUES distinct code-like values, each
   seen at least ENUM_MIN_EACH times; never from one sample, never for a masked field.
@@ -118,9 +119,15 @@ class _Param:
             self.ints = self.ints and bool(re.fullmatch(r"-?\d{1,18}", value))
             self.bools = self.bools and value in ("true", "false")
 
-    def schema(self) -> dict[str, Any]:
-        scalar = {"type": "integer"} if self.ints else {"type": "boolean"} if self.bools else {"type": "string"}
-        return {"type": "array", "items": scalar} if self.repeated else scalar
+    def schema(self, location: str = "query") -> dict[str, Any]:
+        scalar = "integer" if self.ints else "boolean" if self.bools else "string"
+        if self.repeated:
+            return {"type": "array", "items": {"type": scalar}}
+        if location == "query":
+            # In a query string one value is also a one-element list (form and csv styles): a parameter never seen
+            # repeated may be either, and a contract claiming one of them would call the other's callers broken.
+            return {"type": [scalar, "array"], "items": {"type": scalar}}
+        return {"type": scalar}
 
 
 @dataclass(slots=True)
@@ -349,18 +356,19 @@ def _document(operations: dict[tuple[str, str], _Operation], schemes: dict[str, 
 def _operation(op: _Operation) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = []
     for pname, param in op.path_values.items():
-        parameters.append({"name": pname, "in": "path", "required": True, "schema": param.schema()})
+        parameters.append({"name": pname, "in": "path", "required": True, "schema": param.schema("path")})
     for location, params in (("query", op.query), ("header", op.headers)):
         for pname, param in sorted(params.items()):
-            parameters.append({"name": pname, "in": location, "required": param.seen == op.samples,
-                               "schema": param.schema()})  # fmt: skip
+            # Never required: traffic shows what clients sent, not what the API demands (a contract that made an
+            # always-sent optional parameter required would call the published spec's own callers broken).
+            parameters.append({"name": pname, "in": location, "required": False, "schema": param.schema(location)})
     out: dict[str, Any] = {"operationId": _operation_id(op.method, op.template)}
     if parameters:
         out["parameters"] = parameters
     if op.bodies:
         out["requestBody"] = {
             "required": op.requests_with_body == op.samples,
-            "content": {media: {"schema": _schema(body)} for media, body in sorted(op.bodies.items())},
+            "content": {media: {"schema": _request_schema(_schema(body))} for media, body in sorted(op.bodies.items())},
         }
     responses: dict[str, Any] = {}
     for (status, media), body in sorted(op.responses.items(), key=lambda item: (item[0][0], item[0][1] or "")):
@@ -375,6 +383,25 @@ def _operation(op: _Operation) -> dict[str, Any]:
         if not out["security"][0]:
             out["security"] = [{scheme: [] for scheme in sorted(op.security)}]
     out["x-monitor-samples"] = op.samples
+    return out
+
+
+def _request_schema(schema: Any) -> Any:
+    """A request body's schema without `required`, at every level: for the same reason as parameters."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "required" and isinstance(value, list):
+            continue
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: _request_schema(sub) for name, sub in value.items()}
+        elif key == "items":
+            out[key] = _request_schema(value)
+        elif key == "anyOf" and isinstance(value, list):
+            out[key] = [_request_schema(sub) for sub in value]
+        else:
+            out[key] = value
     return out
 
 

@@ -46,12 +46,13 @@ def check_upstream(upstream: str) -> str:
     return upstream.rstrip("/")
 
 
-def build_recorder(upstream: str, writer: HarWriter, *, client: httpx.AsyncClient | None = None) -> Starlette:
-    """The ASGI app of the proxy; `writer` receives every exchange (masked by the writer)."""
+def build_recorder(upstream: str, writer: HarWriter) -> Starlette:
+    """The ASGI app of the proxy; `writer` receives every exchange (masked by the writer).
+
+    One upstream client per exchange, closed when the answer has been relayed: nothing is shared between event
+    loops or left open when the server stops (a recording proxy trades keep-alive for that)."""
     base = check_upstream(upstream)
     limits = writer.limits
-    own_client = client is None
-    http = client or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
 
     async def handle(request: Request) -> Response:
         started = datetime.now(UTC)
@@ -64,10 +65,12 @@ def build_recorder(upstream: str, writer: HarWriter, *, client: httpx.AsyncClien
         target = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
         headers.append(("accept-encoding", "identity"))  # plain bodies: the HAR keeps readable text
+        http = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
         upstream_request = http.build_request(request.method, target, headers=headers, content=body)
         try:
             answer = await http.send(upstream_request, stream=True)
         except httpx.HTTPError as exc:
+            await http.aclose()
             # The proxy's own failure, never recorded as the API's answer: there was none.
             return JSONResponse({"error": f"upstream unreachable: {type(exc).__name__}"}, status_code=502)
         kept = bytearray()
@@ -91,6 +94,7 @@ def build_recorder(upstream: str, writer: HarWriter, *, client: httpx.AsyncClien
 
         async def finish() -> None:
             await answer.aclose()
+            await http.aclose()
             import anyio
 
             await anyio.to_thread.run_sync(record)
@@ -99,11 +103,7 @@ def build_recorder(upstream: str, writer: HarWriter, *, client: httpx.AsyncClien
         return StreamingResponse(relay(), status_code=answer.status_code, headers=out_headers,
                                  background=BackgroundTask(finish))  # fmt: skip
 
-    async def shutdown() -> None:
-        if own_client:
-            await http.aclose()
-
-    return Starlette(routes=[Route("/{path:path}", handle, methods=METHODS)], on_shutdown=[shutdown])
+    return Starlette(routes=[Route("/{path:path}", handle, methods=METHODS)])
 
 
 def _entry(method: str, url: str, request_headers: Any, body: bytes, answer: httpx.Response, kept: bytes, cut: bool,
