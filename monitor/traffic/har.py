@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import json
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -107,11 +109,9 @@ class Masking:
         return cls(fields=tuple(FieldPath.parse(p) for p in paths))
 
     def is_secret_param(self, name: str) -> bool:
-        lowered = name.lower()
         # A personal field also names the query parameter of the same name (Amazon's getOrders took BuyerEmail).
-        return lowered in self.params or is_secret_param(name) or any(
-            f.last_key is not None and f.last_key.lower() == lowered for f in self.fields
-        )
+        keys = frozenset(f.last_key.lower() for f in self.fields if f.last_key is not None)
+        return _is_secret_name(name, self.params, keys)
 
     def header(self, name: str, value: str) -> str:
         return MASK if is_secret_header(name) or self.is_secret_param(name) else value
@@ -124,6 +124,13 @@ class Masking:
         for path in self.fields:
             document = _mask_at(document, path.steps)
         return document
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_secret_name(name: str, params: frozenset[str], personal: frozenset[str]) -> bool:
+    """Cached: a capture repeats the same few parameter and header names thousands of times."""
+    lowered = name.lower()
+    return lowered in params or lowered in personal or is_secret_param(name)
 
 
 def _mask_leaves(value: Any) -> Any:
@@ -169,7 +176,7 @@ class Exchange:
     index: int  # the entry's position in it
     started_at: datetime | None
     method: str
-    url: str  # with secret parameters masked
+    url: str  # scheme://host/path, without the query (see `query`)
     path: str
     query: list[tuple[str, str]]  # masked values
     request_headers: dict[str, str]  # lower-case names, masked values
@@ -222,7 +229,7 @@ def read_capture(path: Path, *, masking: Masking = Masking(), limits: Limits = L
             return
         raise CaptureError(f"{path}: empty file: not a HAR capture")
     try:
-        document = orjson.loads(path.read_bytes())
+        document = loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:
         if _looks_like_lines(path):
             yield from _read_lines(path, name, masking, limits)
@@ -249,6 +256,19 @@ def exchanges_of_entries(entries: Iterable[Any], source: str, *, masking: Maskin
             yield Skipped(source, index, f"entries past the {limits.max_entries}-entry limit")
             return
         yield _exchange(entry, source, index, masking, limits)
+
+
+ORJSON_MAX_BYTES = 8 * 1024 * 1024  # orjson peaks at ~14x a long string's size (1.4 GB for one 100 MB body)
+
+
+def loads(data: bytes | str) -> Any:
+    """JSON, parsed by orjson (fast) when small, by the standard library (~2.3x peak) when large."""
+    if len(data) <= ORJSON_MAX_BYTES:
+        return orjson.loads(data)
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise orjson.JSONDecodeError(str(exc).split("\n", 1)[0], "", 0) from None
 
 
 def _looks_like_lines(path: Path) -> bool:
@@ -289,7 +309,7 @@ def _read_lines(path: Path, name: str, masking: Masking, limits: Limits) -> Iter
                 yield Skipped(name, index, f"entries past the {limits.max_entries}-entry limit")
                 return
             try:
-                entry = orjson.loads(line)
+                entry = loads(line)
             except orjson.JSONDecodeError as exc:
                 yield Skipped(name, index, f"line {index + 1}: invalid JSON ({_first_line(str(exc))})")
             else:
@@ -327,7 +347,7 @@ def _exchange(entry: Any, source: str, index: int, masking: Masking, limits: Lim
                           "response", truncated=bool(content.get("_truncated")))  # fmt: skip
     return Exchange(
         source=source, index=index, started_at=_time(entry.get("startedDateTime")), method=method.upper(),
-        url=_masked_url(parts, query), path=parts.path or "/", query=query, request_headers=request_headers,
+        url=_bare_url(parts), path=parts.path or "/", query=query, request_headers=request_headers,
         request_media=request_media, request_body=request_body, status=status, response_headers=response_headers,
         response_media=response_media, response_body=response_body, notes=notes,
     )  # fmt: skip
@@ -338,6 +358,11 @@ def _masked_url(parts: Any, query: list[tuple[str, str]]) -> str:
 
     netloc = parts.netloc.rpartition("@")[2]  # userinfo never kept
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
+
+
+def _bare_url(parts: Any) -> str:
+    """scheme://host/path: the query is in `Exchange.query` (masked), userinfo is never kept."""
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
 def _headers(raw: Any, masking: Masking) -> dict[str, str]:
@@ -400,7 +425,7 @@ def _body(text: Any, encoding: Any, media: str | None, masking: Masking, limits:
             notes.append(f"{side} body: invalid base64")
             return ABSENT
     try:
-        document = orjson.loads(raw)
+        document = loads(raw)
     except orjson.JSONDecodeError:
         notes.append(f"{side} body is not valid JSON" + (" (cut by the recorder)" if truncated else ""))
         return ABSENT

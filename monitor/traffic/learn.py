@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -159,10 +159,14 @@ class _Operation:
     security: Counter[str] = field(default_factory=Counter)
 
 
+MAX_SKIPPED_KEPT = 1000  # skipped entries kept with their reasons; the rest are only counted
+
+
 @dataclass
 class LearnStats:
     exchanges: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    skipped_count: int = 0
     notes: Counter[str] = field(default_factory=Counter)  # bodies not inspected, by reason
     sources: list[str] = field(default_factory=list)
 
@@ -210,35 +214,43 @@ def _base_path(base_url: str | None) -> str:
     return urlsplit(base_url).path.rstrip("/")
 
 
+Items = Iterable[Exchange | Skipped]
+
+
 def learn(
-    items: Iterable[Exchange | Skipped], *, platform: str, name: str, base_url: str | None = None,
+    items: Items | Callable[[], Items], *, platform: str, name: str, base_url: str | None = None,
     sources: Iterable[str] = (), now: datetime | None = None,
 ) -> Learned:  # fmt: skip
     """An OpenAPI 3.1 document learned from `items` (exchanges, and skipped entries that are only counted).
 
-    Usage: `learned = learn(read_captures([Path("orders.har")]), platform="shopee", name="orders")`
+    `items` is read twice (paths first, to template them; then everything else), so no exchange is held in memory
+    meanwhile: pass a list, or a function that reads the captures anew.
+
+    Usage: `learned = learn(lambda: read_captures([Path("orders.har")]), platform="shopee", name="orders")`
     """
+    again: Callable[[], Items] = items if callable(items) else (lambda: items)  # type: ignore[assignment]
     platform_key = normal_platform(platform)
     stats = LearnStats(sources=list(sources))
     base = _base_path(base_url)
-    kept: list[Exchange] = []
-    for item in items:
-        if isinstance(item, Skipped):
-            stats.skipped.append(item)
-            continue
-        path = item.path
-        if base and (path == base or path.startswith(base + "/")):
-            path = path[len(base) :] or "/"
-        item.path = path
-        kept.append(item)
-    templates = template_paths(e.path for e in kept)
+    paths: set[str] = set()
+    for item in again():
+        if not isinstance(item, Skipped):
+            paths.add(_strip(item.path, base))
+    templates = template_paths(paths)
+    del paths
     operations: dict[tuple[str, str], _Operation] = {}
     schemes: dict[str, dict[str, Any]] = {}
-    for exchange in kept:
+    for exchange in again():
+        if isinstance(exchange, Skipped):
+            if len(stats.skipped) < MAX_SKIPPED_KEPT:
+                stats.skipped.append(exchange)
+            stats.skipped_count += 1
+            continue
+        exchange.path = _strip(exchange.path, base)
         stats.exchanges += 1
         for note in exchange.notes:
             stats.notes[note] += 1
-        template = templates[exchange.path]
+        template = templates.get(exchange.path) or exchange.path  # a capture that changed between the two reads
         key = (exchange.method.lower(), template)
         op = operations.get(key)
         if op is None:
@@ -247,6 +259,12 @@ def learn(
     document = _document(operations, schemes, platform=platform, name=name, base_url=base_url, stats=stats,
                          now=now or datetime.now(UTC))  # fmt: skip
     return Learned(document, stats)
+
+
+def _strip(path: str, base: str) -> str:
+    if base and (path == base or path.startswith(base + "/")):
+        return path[len(base) :] or "/"
+    return path
 
 
 def _add(op: _Operation, exchange: Exchange, template: str, platform: str, schemes: dict[str, dict[str, Any]]) -> None:
@@ -345,7 +363,7 @@ def _document(operations: dict[tuple[str, str], _Operation], schemes: dict[str, 
         "at": now.isoformat(),
         "from": stats.sources,
         "exchanges": stats.exchanges,
-        "skipped": len(stats.skipped),
+        "skipped": stats.skipped_count,
         "traffic_from": min(firsts).isoformat() if firsts else None,
         "traffic_until": max(lasts).isoformat() if lasts else None,
         "enum_evidence": {"min_samples": ENUM_MIN_SAMPLES, "max_values": ENUM_MAX_VALUES, "min_each": ENUM_MIN_EACH},

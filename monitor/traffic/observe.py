@@ -67,6 +67,7 @@ class Observation:
     exchanges: int = 0
     matched: dict[str, int] = field(default_factory=dict)  # operation label -> exchanges
     skipped: list[Skipped] = field(default_factory=list)
+    skipped_count: int = 0
     notes: dict[str, int] = field(default_factory=dict)
     fields: dict[str, set[str]] = field(default_factory=dict)  # operation label -> response property paths seen
 
@@ -91,7 +92,9 @@ def observe(spec: Spec, items: Iterable[Exchange | Skipped], *, source: str = "t
     observation = Observation(DiffResult(spec.info, {}, []))
     for item in items:
         if isinstance(item, Skipped):
-            observation.skipped.append(item)
+            if len(observation.skipped) < 1000:  # the reasons of the first thousand; the rest are only counted
+                observation.skipped.append(item)
+            observation.skipped_count += 1
             continue
         observation.exchanges += 1
         for note in item.notes:

@@ -16,7 +16,8 @@ _AMAZON_ORDER = re.compile(r"^\d{3}-\d{7}-\d{7}$")
 _ASIN = re.compile(r"^B0[0-9A-Z]{8}$")
 _HEX = re.compile(r"^[0-9a-fA-F]{16,}$")
 _NUMBER = re.compile(r"^\d+$")
-_VERSION = re.compile(r"^(v\d+(\.\d+)*|\d{4}-\d{2}-\d{2})$", re.IGNORECASE)
+# API versions: `v2`, `2021-08-01` (Amazon), `202309` (TikTok Shop's year and month)
+_VERSION = re.compile(r"^(v\d+(\.\d+)*|\d{4}-\d{2}-\d{2}|20\d{2}(0[1-9]|1[0-2]))$", re.IGNORECASE)
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~:@!$*+=-]*$")
 
 

@@ -109,7 +109,8 @@ def learn_contract(
     source_id = f"{platform}/{name}"
     _split(source_id)
     now = now or utcnow()
-    learned = learn(read_captures(paths, masking=masking_of(settings), limits=limits_of(settings)),
+    masking, limits = masking_of(settings), limits_of(settings)
+    learned = learn(lambda: read_captures(paths, masking=masking, limits=limits),
                     platform=platform, name=name, base_url=base_url, sources=[p.name for p in paths], now=now)  # fmt: skip
     if learned.stats.exchanges == 0:
         reasons = "; ".join(f"{n} x {r}" for r, n in learned.stats.skipped_reasons.most_common(3)) or "no entries"
@@ -202,7 +203,7 @@ def observe_capture(
             summary = observation.result.summary
             session.add(ObservedCapture(source_id=source_id, origin=origin, name=name[:500],
                                         content_hash=content_hash or hashlib.sha256(f"{name}{now}".encode()).hexdigest(),
-                                        exchanges=observation.exchanges, skipped=len(observation.skipped),
+                                        exchanges=observation.exchanges, skipped=observation.skipped_count,
                                         findings=summary, observed_at=now))  # fmt: skip
             queries.record_success(session=session, source_id=source_id, now=now, not_modified=False)
             alert_changes(session=session, source_id=source_id, now=now)  # the outbox, in the same transaction
