@@ -28,7 +28,7 @@ from monitor.engine.loaders.refs import Resolver
 from monitor.engine.model import Level, Operation, Spec
 from monitor.redact import MASK
 from monitor.traffic.har import ABSENT, Exchange, Skipped, is_json_media
-from monitor.traffic.paths import PathMatcher, template_of
+from monitor.traffic.paths import PathMatcher, generalised
 
 MISSING = "observed-response-property-missing"
 TYPE_CHANGED = "observed-response-property-type-changed"
@@ -102,7 +102,7 @@ def observe(spec: Spec, items: Iterable[Exchange | Skipped], *, source: str = "t
         template = matcher.match(item.path) or plain.match(item.path)
         op = by_template.get(template, {}).get(item.method) if template is not None else None
         if op is None:
-            label = f"{item.method} {template_of(item.path)}"
+            label = f"{item.method} {generalised(item.path)}"
             totals.setdefault((label, "*"), _Tally()).add(item.started_at)
             _tally(tallies, OPERATION_UNDOCUMENTED, label, {"operation": label}, label, item.started_at)
             continue

@@ -98,6 +98,25 @@ def template_of(path: str) -> str:
     return template_paths([path])[path]
 
 
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z_.-]{0,39}$")
+
+
+def generalised(path: str) -> str:
+    """A path of an operation the contract does not know, fit to be stored: every segment that is not a plain word
+    or a version becomes a parameter, so no id, e-mail address or token in a path reaches a change record."""
+    parts: list[str] = []
+    taken: set[str] = set()
+    for segment in path.split("/"):
+        if not segment:
+            continue
+        if _WORD.match(segment) or _VERSION.match(segment):
+            parts.append(segment)
+        else:
+            previous = parts[-1] if parts and not parts[-1].startswith("{") else None
+            parts.append("{" + parameter_name(previous, [segment] if _ASIN.match(segment) else [], taken) + "}")
+    return "/" + "/".join(parts)
+
+
 class PathMatcher:
     """Finds the template of a concrete path among a spec's paths: literal segments before parameters."""
 

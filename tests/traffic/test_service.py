@@ -18,6 +18,7 @@ from monitor.config import Settings
 from monitor.engine import load_spec_bytes
 from monitor.gate.decision import evaluate
 from monitor.jobs import observe_traffic
+from monitor.jobs.contracts import contract_status
 from monitor.jobs.polls import polls_for
 from monitor.jobs.runner import run_job
 from monitor.sandbox.replica import build_replica
@@ -134,6 +135,8 @@ def test_dropped_captures_are_observed_once_confirmed_gone_and_flapping(tmp_path
         assert decision.decision == "fail" and "observed in real answers" in decision.reasons[0].message
         titles = [a.title for a in session.exec(select(Alert)).all()]
         assert any(t.startswith("Observed drift:") for t in titles)
+    (status,) = contract_status(settings=settings, engine=db)  # a spec-less, learned contract is listed too
+    assert status.source_id == "shop/orders" and status.contract is not None and status.drift["breaking"] == 1
 
     _drop(settings, "3.har", _answers(2, start=20))  # the operation answers well again
     _look(settings, db)
