@@ -339,7 +339,8 @@ def _exchange(entry: Any, source: str, index: int, masking: Masking, limits: Lim
     request_headers = _headers(request.get("headers"), masking)
     response_headers = _headers(response.get("headers"), masking)
     post = request.get("postData") if isinstance(request.get("postData"), dict) else {}
-    request_media = _media(post.get("mimeType")) or _media(request_headers.get("content-type"))
+    # a Content-Type without a body (some clients send one on every GET) describes nothing
+    request_media = (_media(post.get("mimeType")) or _media(request_headers.get("content-type"))) if post else None
     request_body = _request_body(post, request_media, masking, limits, notes)
     content = response.get("content") if isinstance(response.get("content"), dict) else {}
     response_media = _media(content.get("mimeType")) or _media(response_headers.get("content-type"))

@@ -116,3 +116,15 @@ def test_widening_adds_operations_and_optional_fields_and_reports_them() -> None
         assert not observe(merged_spec, exchanges_of_entries(entries, "t")).result.changes
     _again, nothing = widen(merged, first)
     assert not [w for w in nothing if "new" in w or "became" in w]
+
+
+def test_form_bodies_drop_signing_fields_and_keep_the_rest() -> None:
+    item = entry("POST", "https://api.lazada.sg/rest/order/rts", 200, {"code": "0"})
+    item["request"]["postData"] = {"mimeType": "application/x-www-form-urlencoded",
+                                   "text": "app_key=1&timestamp=2&sign_method=sha256&sign=abc&access_token=t&order_item_ids=%5B1%5D"}  # fmt: skip
+    document = _learn([item], platform="lazada")
+    op = document["paths"]["/rest/order/rts"]["post"]
+    schema = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert set(schema["properties"]) == {"order_item_ids"} and "required" not in schema
+    assert op["security"] == [{"lazadaSigning": []}]
+    assert "abc" not in orjson.dumps(document).decode()
