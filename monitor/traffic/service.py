@@ -144,9 +144,32 @@ def learn_contract(
     outcome = LearnOutcome(source_id, learned, contract_file(settings.contracts_dir, source_id), snapshot_id,
                            sorted(op.label for op in spec.operations.values()), widened, created)  # fmt: skip
     if integration:
-        seen = {op.label: set() for op in spec.operations.values() if op.extensions.get("x-monitor-samples")}
+        seen = {op.label: _response_fields(op) for op in spec.operations.values()
+                if op.extensions.get("x-monitor-samples")}  # fmt: skip
         outcome.usage_file = update_usage_file(settings.contracts_dir, integration, seen)
     return outcome
+
+
+def _response_fields(op: Any) -> set[str]:
+    """The property paths of an operation's learned 2xx answers (the fields the integration was seen to get)."""
+    found: set[str] = set()
+
+    def walk(schema: Any, prefix: str, depth: int) -> None:
+        if not isinstance(schema, dict) or depth > 32:
+            return
+        for name, sub in (schema.get("properties") or {}).items():
+            path = f"{prefix}.{name}" if prefix else name
+            found.add(path)
+            walk(sub, path, depth + 1)
+        walk(schema.get("items"), prefix, depth + 1)
+        for alternative in schema.get("anyOf") or []:
+            walk(alternative, prefix, depth + 1)
+
+    for status, response in op.responses.items():
+        if status.startswith("2"):
+            for schema in response.content.values():
+                walk(schema, "", 0)
+    return found
 
 
 def contract_spec(settings: Settings, engine: Engine, source_id: str) -> tuple[Spec, int | None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from monitor.jobs import observe_traffic
 from monitor.jobs.contracts import contract_status
 from monitor.jobs.polls import polls_for
 from monitor.jobs.runner import run_job
+from monitor.reports.nightly import assemble
 from monitor.sandbox.replica import build_replica
 from monitor.sandbox.suite import run_platform_suite
 from monitor.store import queries
@@ -79,7 +81,8 @@ def test_learned_contract_is_pinned_and_widened_like_any_contract(tmp_path: Path
     first = learn_contract(settings=settings, engine=db, paths=[write_har(tmp_path / "a.har", _answers(3))],
                            platform="shop", name="orders", base_url=None, by="alice", integration="erp")  # fmt: skip
     assert first.created and first.operations == [OP] and first.path == tmp_path / "contracts" / "shop" / "orders.json"
-    assert yaml.safe_load((tmp_path / "contracts" / "erp.yaml").read_text())["operations"] == [OP]
+    assert yaml.safe_load((tmp_path / "contracts" / "erp.yaml").read_text())["operations"] == [
+        {"operation": OP, "fields": ["id", "status", "total"]}]
     second = learn_contract(settings=settings, engine=db, paths=[write_har(tmp_path / "b.har", [
         entry("POST", "https://api.example/shop/orders", 201, {"id": "B"}), *_answers(1, drop="total")])],
         platform="shop", name="orders", base_url=None, by="bob")  # fmt: skip
@@ -135,6 +138,10 @@ def test_dropped_captures_are_observed_once_confirmed_gone_and_flapping(tmp_path
         assert decision.decision == "fail" and "observed in real answers" in decision.reasons[0].message
         titles = [a.title for a in session.exec(select(Alert)).all()]
         assert any(t.startswith("Observed drift:") for t in titles)
+    with session_scope(db) as session:  # the nightly report's drift table has it too
+        now = utcnow()
+        report = assemble(session=session, settings=settings, until=now, since=now - timedelta(days=1), day=now.date())
+        assert {"source": "shop/orders (observed in traffic)", "breaking": 1, "warning": 0, "info": 0} in report.drift
     (status,) = contract_status(settings=settings, engine=db)  # a spec-less, learned contract is listed too
     assert status.source_id == "shop/orders" and status.contract is not None and status.drift["breaking"] == 1
 
