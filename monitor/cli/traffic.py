@@ -117,7 +117,7 @@ def observe_command(
     source_id = f"{platform}/{name}"
     limits = limits_of(settings)
     try:
-        spec, contract_id = contract_spec(settings, engine, source_id)
+        spec, contract_id = contract_spec(settings, engine if store_findings else None, source_id)
         digest = None
         if store_findings:
             import hashlib

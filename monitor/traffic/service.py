@@ -172,9 +172,15 @@ def _response_fields(op: Any) -> set[str]:
     return found
 
 
-def contract_spec(settings: Settings, engine: Engine, source_id: str) -> tuple[Spec, int | None]:
-    """The contract to observe against (the committed file, else the stored contract) and its snapshot id."""
+def contract_spec(settings: Settings, engine: Engine | None, source_id: str) -> tuple[Spec, int | None]:
+    """The contract to observe against (the committed file, else the stored contract) and its snapshot id.
+
+    Without an engine only the committed file is read (`monitor observe --no-store` in a pipeline with no store)."""
     path = contract_file(settings.contracts_dir, source_id)
+    if engine is None:
+        if path is None:
+            raise InputError(f"{source_id}: no contract file in {settings.contracts_dir} (and no store to look in)")
+        return load_spec_bytes(path.read_bytes(), str(path)), None
     with session_scope(engine) as session:
         contract = queries.get_contract(session=session, source_id=source_id)
         snapshot_id = contract.snapshot_id if contract else None

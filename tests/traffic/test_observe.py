@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -11,7 +13,7 @@ from monitor.engine import load_spec_bytes
 from monitor.engine.model import Spec
 from monitor.traffic.har import exchanges_of_entries
 from monitor.traffic.observe import observe
-from tests.traffic.conftest import entry
+from tests.traffic.conftest import entry, run_cli, write_config, write_har
 
 CONTRACT: dict[str, Any] = {
     "openapi": "3.0.3", "info": {"title": "shop", "version": "1"}, "servers": [{"url": "https://api.example/v1"}],
@@ -92,3 +94,20 @@ def test_an_undocumented_status_warns_and_an_unknown_operation_is_info(spec: Spe
     (finding,) = _observe(spec, [(200, {})], path="/v1/customers/12345")
     assert (finding["id"], finding["level"]) == ("observed-operation-undocumented", "info")
     assert finding["args"]["operation"] == "GET /v1/customers/{customerId}"
+
+
+def test_observe_without_a_store_reads_the_contract_file_and_exits_1_on_breaking(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    contracts = tmp_path / "contracts" / "shop"
+    contracts.mkdir(parents=True)
+    (contracts / "orders.json").write_bytes(orjson.dumps(CONTRACT))
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'absent' / 'm.db'}")  # no database at all
+    har = write_har(tmp_path / "a.har", [entry("GET", "https://api.example/v1/orders/1", 200, {"status": "Shipped"})])
+    code, out, err = run_cli(["observe", "--har", har, "--platform", "shop", "--name", "orders", "--no-store",
+                              "--format", "json", "--config", config], capsys)  # fmt: skip
+    assert code == 1, err
+    assert [c["id"] for c in json.loads(out)["changes"]] == ["observed-response-property-missing"]
+    code, _, err = run_cli(["observe", "--har", har, "--platform", "shop", "--name", "other", "--no-store",
+                            "--config", config], capsys)  # fmt: skip
+    assert code == 2 and "no contract file" in err
