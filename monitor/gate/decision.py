@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from monitor.config import GatePolicy, Settings
 from monitor.errors import InputError
-from monitor.gate.usage import UsedOperations, as_key, used_operations
+from monitor.gate.usage import UsedOperations, as_key, used_operations, with_usage_file
 from monitor.gate.waivers import ActiveWaivers, active_waivers
 from monitor.store import queries
 from monitor.store.models import Change, Contract, ContractRun, FeedEntry, Source, utcnow
@@ -105,6 +105,7 @@ def evaluate(
         raise UnknownTarget(f"integration {integration!r} has no environment {environment!r} "
                             f"(configured: {', '.join(config.environments)})")  # fmt: skip
     policy = env.policy(settings.gate)
+    config = with_usage_file(integration, config, settings.contracts_dir)
     sources = list(config.uses)
     contracts = {c.source_id: c.snapshot_id for c in session.exec(
         sa_select(Contract).where(col(Contract.source_id).in_(sources))).scalars()}  # type: ignore[call-overload]  # fmt: skip

@@ -50,7 +50,8 @@ def _settings(tmp_path: Path, database_url: str, **observe: Any) -> Settings:
     return Settings.model_validate({
         "database_url": database_url, "contracts_dir": str(tmp_path / "contracts"),
         "platforms": {"shop": {"observe": {"orders": {"folder": str(drop), "settle": "0s", **observe}}}},
-        "integrations": {"erp": {"uses": {"shop/orders": [OP]}}},
+        "integrations": {"erp": {"uses": {"shop/orders": [OP]}},
+                         "auto": {"uses": {"shop/orders": []}}},  # what contracts/auto.yaml lists
     })  # fmt: skip
 
 
@@ -112,7 +113,7 @@ def test_a_published_contract_is_never_replaced_by_learning(tmp_path: Path, db: 
 
 def test_dropped_captures_are_observed_once_confirmed_gone_and_flapping(tmp_path: Path, db: Engine,
                                                                         database_url: str) -> None:  # fmt: skip
-    settings = _settings(tmp_path, database_url, confirm_after=2, integration="erp")
+    settings = _settings(tmp_path, database_url, confirm_after=2, integration="auto")
     learn_contract(settings=settings, engine=db, paths=[write_har(tmp_path / "a.har", _answers(4))], platform="shop",
                    name="orders", base_url=None, by="alice")  # fmt: skip
 
@@ -136,6 +137,9 @@ def test_dropped_captures_are_observed_once_confirmed_gone_and_flapping(tmp_path
     with session_scope(db) as session:
         decision = evaluate(session=session, settings=settings, integration="erp", environment="production")
         assert decision.decision == "fail" and "observed in real answers" in decision.reasons[0].message
+        # the same for an integration whose operations are only what traffic showed it calling
+        decision = evaluate(session=session, settings=settings, integration="auto", environment="production")
+        assert decision.decision == "fail", decision.reasons
         titles = [a.title for a in session.exec(select(Alert)).all()]
         assert any(t.startswith("Observed drift:") for t in titles)
     with session_scope(db) as session:  # the nightly report's drift table has it too
@@ -155,7 +159,7 @@ def test_dropped_captures_are_observed_once_confirmed_gone_and_flapping(tmp_path
         captures = session.exec(select(ObservedCapture).order_by(ObservedCapture.name)).all()
         assert [(c.name, c.error is not None) for c in captures] == [
             ("1.har", False), ("2.har", False), ("3.har", False), ("4.har", False), ("broken.har", True)]
-    usage = yaml.safe_load((tmp_path / "contracts" / "erp.yaml").read_text())["operations"]
+    usage = yaml.safe_load((tmp_path / "contracts" / "auto.yaml").read_text())["operations"]
     assert usage[0]["operation"] == OP and "status" in usage[0]["fields"]
 
 
