@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -47,3 +54,37 @@ def write_har(path: Path, entries: list[dict[str, Any]]) -> Path:
     path.write_bytes(orjson.dumps({"log": {"version": "1.2", "creator": {"name": "test", "version": "1"},
                                            "entries": entries}}))  # fmt: skip
     return path
+
+
+@contextmanager
+def recording(upstream: str, out: Path, config: Path, probe: str = "/") -> Iterator[str]:
+    """`monitor record --upstream UPSTREAM --port 0 --out OUT` as a process; yields its URL, stops it with Ctrl-C."""
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "record", "--upstream", upstream, "--port", "0",
+                                "--out", str(out), "--config", str(config)], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert process.stderr is not None
+    try:
+        line = process.stderr.readline()
+        url = line.split()[1]
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + probe, timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None, line
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
+        process.stderr.close()
+
+
+def har_entries(out: Path, count: int, timeout_s: float = 10) -> list[dict[str, Any]]:
+    """The capture's entries once it holds `count` (each is written after its answer was relayed)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        entries = json.loads(out.read_text())["log"]["entries"]
+        if len(entries) >= count or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.02)

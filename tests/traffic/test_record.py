@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.sandbox.test_runner import serving
-from tests.traffic.conftest import write_config
+from tests.traffic.conftest import har_entries, recording, write_config
 
 TOKEN = "Atza|RECORD-CANARY-token"
 BIG = 2 * 1024 * 1024  # over the configured 1 MiB body limit
@@ -45,37 +43,8 @@ def proxy(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'm.db'}",
                           "traffic:\n  mask_fields: ['$..email']\n  max_body_bytes: 1048576\n")  # fmt: skip
     out = tmp_path / "rec.har"
-    with serving(upstream_app()) as upstream:
-        process = subprocess.Popen([sys.executable, "-m", "monitor", "record", "--upstream", f"{upstream}/api",
-                                    "--port", "0", "--out", str(out), "--config", str(config)],
-                                   stderr=subprocess.PIPE, text=True)  # fmt: skip
-        try:
-            assert process.stderr is not None
-            line = process.stderr.readline()
-            url = line.split()[1]
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    httpx.get(url + "/orders/0", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, line
-                    time.sleep(0.05)
-            yield url, out
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(10)
-            assert process.stderr is not None
-            process.stderr.close()
-
-
-def _entries(out: Path, count: int) -> list[dict]:
-    deadline = time.monotonic() + 10
-    while True:  # each entry is written once its answer has been relayed
-        entries = json.loads(out.read_text())["log"]["entries"]
-        if len(entries) >= count or time.monotonic() > deadline:
-            return entries
-        time.sleep(0.02)
+    with serving(upstream_app()) as upstream, recording(f"{upstream}/api", out, config, "/orders/0") as url:
+        yield url, out
 
 
 def test_the_proxy_relays_and_records_masked_exchanges(proxy: tuple[str, Path]) -> None:
@@ -87,7 +56,7 @@ def test_the_proxy_relays_and_records_masked_exchanges(proxy: tuple[str, Path]) 
         big = client.get("/big")
         assert len(big.content) > BIG  # forwarded whole...
         assert client.get("/image").content.startswith(b"\x89PNG")
-    entries = _entries(out, 4)
+    entries = har_entries(out, 4)
     text = out.read_text()
     for secret in (TOKEN, "SIG-CANARY", "buyer@example.com"):
         assert secret not in text

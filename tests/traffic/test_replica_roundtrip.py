@@ -19,11 +19,9 @@ from sqlalchemy.engine import Engine
 from monitor.engine.loaders import load_spec
 from monitor.engine.model import Operation, Spec
 from monitor.sandbox.replica import build_replica
-from monitor.traffic.har import HarWriter, Masking
-from monitor.traffic.record import build_recorder
 from tests.sandbox.test_replica import _text, latest, locations, static_cases
 from tests.sandbox.test_runner import serving
-from tests.traffic.conftest import run_cli, write_config
+from tests.traffic.conftest import har_entries, recording, run_cli, write_config
 
 pytestmark = pytest.mark.corpus
 
@@ -52,26 +50,25 @@ def _request(client: httpx.Client, op: Operation, params: dict[str, Any]) -> htt
 
 @pytest.fixture(scope="module")
 def capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, set[str]]:
-    """(HAR recorded through the proxy, the published spec file, labels of the operations called)."""
+    """(HAR recorded through `monitor record` in front of the replica, the published spec file, operations called)."""
     spec_file = latest("ordersV0")
     spec = load_spec(spec_file)
-    out = tmp_path_factory.mktemp("capture") / "orders.har"
-    writer = HarWriter(out, masking=Masking.from_paths(MASKS))
+    folder = tmp_path_factory.mktemp("capture")
+    out = folder / "orders.har"
+    config = write_config(folder, f"sqlite:///{folder / 'm.db'}", f"traffic:\n  mask_fields: {json.dumps(MASKS)}\n")
     called: set[str] = set()
-    with serving(build_replica(spec)) as replica, serving(build_recorder(replica, writer)) as proxy, \
-            httpx.Client(base_url=proxy, timeout=10) as client:  # fmt: skip
+    sent = 0
+    with serving(build_replica(spec)) as replica, recording(replica, out, config, "/orders/v0/orders/TEST_CASE_400") \
+            as proxy, httpx.Client(base_url=proxy, timeout=10) as client:  # fmt: skip
+        sent += 1  # the probe: an answered 400 is an exchange like any other
         for op, _status, params, _case in static_cases(spec):
             if op.method != "GET":
                 continue
             answer = _request(client, op, params)
             assert answer.status_code in (200, 400), answer.text[:200]
             called.add(op.label)
-        deadline = 200
-        while writer.count < sum(1 for op, *_ in static_cases(spec) if op.method == "GET") and deadline:
-            import time  # the HAR entry is written after the answer's last byte was sent
-
-            time.sleep(0.01)
-            deadline -= 1
+            sent += 1
+        assert len(har_entries(out, sent)) == sent
     return out, spec_file, called
 
 
