@@ -128,3 +128,12 @@ def test_form_bodies_drop_signing_fields_and_keep_the_rest() -> None:
     assert set(schema["properties"]) == {"order_item_ids"} and "required" not in schema
     assert op["security"] == [{"lazadaSigning": []}]
     assert "abc" not in orjson.dumps(document).decode()
+
+
+def test_the_base_url_is_cut_from_paths_and_kept_as_the_server() -> None:
+    entries = [entry("GET", "https://api.lazada.sg/rest/orders/get?created_after=2026-01-01", 200, {"code": "0"})]
+    document = _learn(entries, platform="lazada", base_url="https://api.lazada.sg/rest")
+    assert list(document["paths"]) == ["/orders/get"] and document["servers"] == [{"url": "https://api.lazada.sg/rest"}]
+    spec = load_spec_bytes(orjson.dumps(document), "learned.json")
+    observation = observe(spec, exchanges_of_entries(entries, "t"))
+    assert observation.matched == {"GET /orders/get": 1} and not observation.result.changes

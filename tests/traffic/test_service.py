@@ -29,6 +29,7 @@ from monitor.store import queries
 from monitor.store.models import Alert, Change, ContractEvent, ObservedCapture, Source, utcnow
 from monitor.store.session import session_scope
 from monitor.traffic.service import learn_contract
+from monitor.web.view import timeline
 from tests.traffic.conftest import entry, write_har
 
 OP = "GET /shop/orders/{orderId}"
@@ -146,6 +147,8 @@ def test_dropped_captures_are_observed_once_confirmed_gone_and_flapping(tmp_path
         now = utcnow()
         report = assemble(session=session, settings=settings, until=now, since=now - timedelta(days=1), day=now.date())
         assert {"source": "shop/orders (observed in traffic)", "breaking": 1, "warning": 0, "info": 0} in report.drift
+        items = timeline(session=session, today=now.date())  # and the dashboard's timeline
+        assert any(i.detail.endswith("drift observed in real answers") for i in items)
     (status,) = contract_status(settings=settings, engine=db)  # a spec-less, learned contract is listed too
     assert status.source_id == "shop/orders" and status.contract is not None and status.drift["breaking"] == 1
 
