@@ -161,7 +161,7 @@ def record_command(
 ) -> None:
     """A recording reverse proxy: forwards every request to --upstream and appends the masked exchange to --out."""
     from monitor.config import load_settings
-    from monitor.traffic.har import Masking
+    from monitor.traffic.masking import Masking
     from monitor.traffic.record import serve
     from monitor.traffic.service import limits_of, masking_of
 

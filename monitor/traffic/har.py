@@ -4,14 +4,13 @@ Captures are hostile input: a file is refused over `Limits.max_file_bytes`, an e
 when it is not a HAR entry, its body is cut when it passes `max_body_bytes`, and a JSON body nesting deeper than
 `max_depth` is not inspected. Every value that leaves this module has been masked: secret headers, cookies, secret
 query parameters (Shopee/Lazada `sign`, `access_token`, Amazon `x-amz-access-token`, anything `monitor.redact` calls
-secret) and the values of configured personal fields, chosen by JSON path.
+secret) and the values of configured personal fields, chosen by JSON path (`monitor.traffic.masking`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import os
 import threading
@@ -26,13 +25,11 @@ import orjson
 
 from monitor import __version__
 from monitor.errors import CaptureError
-from monitor.redact import MASK, is_secret_header, is_secret_param
+from monitor.redact import MASK
+from monitor.traffic.masking import DEFAULT_MASKING, Masking
 
 ABSENT: Any = object()  # a body that is not there (or was not inspected), as opposed to a JSON null
 
-# Signing and token parameters of the spec-less platforms, masked beyond what `redact` calls a secret: Shopee Open
-# Platform v2 and Lazada Open Platform sign every call with `sign`; `access_token` is already a token.
-SECRET_PARAMS = frozenset({"sign", "access_token", "refresh_token", "x-amz-access-token", "code"})
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 
 
@@ -45,127 +42,6 @@ class Limits:
     max_entries: int = 200_000  # per file; entries past it are skipped with a reason
     max_body_bytes: int = 4 * 1024 * 1024  # a body over this is cut (and marked); SP-API pages are ~200 KB
     max_depth: int = 64  # JSON nesting; real marketplace answers nest ~15 levels
-
-
-@dataclass(frozen=True, slots=True)
-class FieldPath:
-    """`$.payload.Orders[*].BuyerInfo` or `$..BuyerName`: the values there are personal and get masked."""
-
-    text: str
-    steps: tuple[tuple[str, str], ...]  # (kind, name): kind is "key", "any" (recursive descent), "*" or "[]"
-
-    @classmethod
-    def parse(cls, text: str) -> FieldPath:
-        rest = text.strip()
-        if rest.startswith("$"):
-            rest = rest[1:]
-        elif not rest.startswith("."):
-            rest = ".." + rest  # a bare name masks that key at any depth
-        steps: list[tuple[str, str]] = []
-        i = 0
-        while i < len(rest):
-            if rest.startswith("..", i):
-                i += 2
-                name, i = _name(rest, i)
-                if not name:
-                    raise CaptureError(f"field path {text!r}: `..` must be followed by a key")
-                steps.append(("any", name))
-            elif rest[i] == ".":
-                name, i = _name(rest, i + 1)
-                if not name:
-                    raise CaptureError(f"field path {text!r}: empty key")
-                steps.append(("*", "") if name == "*" else ("key", name))
-            elif rest.startswith("[*]", i) or rest.startswith("[]", i):
-                steps.append(("[]", ""))
-                i += 3 if rest.startswith("[*]", i) else 2
-            else:
-                raise CaptureError(f"field path {text!r}: expected `.key`, `..key` or `[*]` at {rest[i:]!r}")
-        if not steps:
-            raise CaptureError(f"field path {text!r} names no field")
-        return cls(text, tuple(steps))
-
-    @property
-    def last_key(self) -> str | None:
-        kind, name = self.steps[-1]
-        return name if kind in ("key", "any") else None
-
-
-def _name(text: str, i: int) -> tuple[str, int]:
-    start = i
-    while i < len(text) and text[i] not in ".[":
-        i += 1
-    return text[start:i], i
-
-
-@dataclass(frozen=True, slots=True)
-class Masking:
-    """What is masked before anything is kept: secret parameters and headers always, personal fields by path."""
-
-    fields: tuple[FieldPath, ...] = ()
-    params: frozenset[str] = SECRET_PARAMS
-
-    @classmethod
-    def from_paths(cls, paths: Iterable[str]) -> Masking:
-        return cls(fields=tuple(FieldPath.parse(p) for p in paths))
-
-    def is_secret_param(self, name: str) -> bool:
-        # A personal field also names the query parameter of the same name (Amazon's getOrders took BuyerEmail).
-        keys = frozenset(f.last_key.lower() for f in self.fields if f.last_key is not None)
-        return _is_secret_name(name, self.params, keys)
-
-    def header(self, name: str, value: str) -> str:
-        return MASK if is_secret_header(name) or self.is_secret_param(name) else value
-
-    def param(self, name: str, value: str) -> str:
-        return MASK if value and self.is_secret_param(name) else value
-
-    def body(self, document: Any) -> Any:
-        """The document with every configured personal field's leaves masked (types kept: strings, numbers)."""
-        for path in self.fields:
-            document = _mask_at(document, path.steps)
-        return document
-
-
-@functools.lru_cache(maxsize=8192)
-def _is_secret_name(name: str, params: frozenset[str], personal: frozenset[str]) -> bool:
-    """Cached: a capture repeats the same few parameter and header names thousands of times."""
-    lowered = name.lower()
-    return lowered in params or lowered in personal or is_secret_param(name)
-
-
-def _mask_leaves(value: Any) -> Any:
-    if isinstance(value, str):
-        return MASK
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, float)):
-        return 0
-    if isinstance(value, list):
-        return [_mask_leaves(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _mask_leaves(v) for k, v in value.items()}
-    return value
-
-
-def _mask_at(node: Any, steps: tuple[tuple[str, str], ...]) -> Any:
-    if not steps:
-        return _mask_leaves(node)
-    kind, name = steps[0]
-    rest = steps[1:]
-    if kind == "key":
-        if isinstance(node, dict) and name in node:
-            node = {**node, name: _mask_at(node[name], rest)}
-        return node
-    if kind == "*":
-        return {k: _mask_at(v, rest) for k, v in node.items()} if isinstance(node, dict) else node
-    if kind == "[]":
-        return [_mask_at(v, rest) for v in node] if isinstance(node, list) else node
-    # recursive descent: the key wherever it sits, under objects and arrays alike (bounded by the body's depth)
-    if isinstance(node, dict):
-        return {k: _mask_at(v, rest) if k == name else _mask_at(v, steps) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_mask_at(v, steps) for v in node]
-    return node
 
 
 @dataclass(slots=True)
@@ -199,7 +75,7 @@ class Skipped:
 
 
 def read_captures(
-    paths: Iterable[Path], *, masking: Masking = Masking(), limits: Limits = Limits()
+    paths: Iterable[Path], *, masking: Masking = DEFAULT_MASKING, limits: Limits = Limits()
 ) -> Iterator[Exchange | Skipped]:
     """Every entry of every capture, in order: an `Exchange`, or `Skipped` with the reason.
 
@@ -209,7 +85,7 @@ def read_captures(
         yield from read_capture(path, masking=masking, limits=limits)
 
 
-def read_capture(path: Path, *, masking: Masking = Masking(), limits: Limits = Limits()) -> Iterator[Exchange | Skipped]:
+def read_capture(path: Path, *, masking: Masking = DEFAULT_MASKING, limits: Limits = Limits()) -> Iterator[Exchange | Skipped]:
     name = path.name
     try:
         size = path.stat().st_size
@@ -248,7 +124,7 @@ def read_capture(path: Path, *, masking: Masking = Masking(), limits: Limits = L
         yield _exchange(entry, name, index, masking, limits)
 
 
-def exchanges_of_entries(entries: Iterable[Any], source: str, *, masking: Masking = Masking(),
+def exchanges_of_entries(entries: Iterable[Any], source: str, *, masking: Masking = DEFAULT_MASKING,
                          limits: Limits = Limits()) -> Iterator[Exchange | Skipped]:  # fmt: skip
     """HAR entries already in memory (a contract run's answers), read like a capture file's."""
     for index, entry in enumerate(entries):
@@ -525,7 +401,7 @@ class HarWriter:
 
     _TAIL = b"\n]}}\n"
 
-    def __init__(self, path: Path, *, masking: Masking = Masking(), limits: Limits = Limits()) -> None:
+    def __init__(self, path: Path, *, masking: Masking = DEFAULT_MASKING, limits: Limits = Limits()) -> None:
         self.path = path
         self.masking = masking
         self.limits = limits
@@ -560,7 +436,3 @@ class HarWriter:
                     handle.write((b"\n" if first else b",\n") + data + self._TAIL)
                     handle.truncate()
             self.count = self.count + 1 if self.count >= 0 else 1
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")

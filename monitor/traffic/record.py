@@ -27,7 +27,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from monitor.errors import InputError
-from monitor.traffic.har import HarWriter, Limits, Masking, is_json_media
+from monitor.traffic.har import HarWriter, Limits, is_json_media
+from monitor.traffic.masking import Masking
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
                         "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding"})  # fmt: skip

@@ -25,8 +25,9 @@ from monitor.redact import error_line, redact_url
 from monitor.store import queries
 from monitor.store.models import ObservedCapture, Source, SpecSnapshot, utcnow
 from monitor.store.session import session_scope
-from monitor.traffic.har import JSON_LINES_SUFFIXES, Exchange, Limits, Masking, Skipped, read_captures
+from monitor.traffic.har import JSON_LINES_SUFFIXES, Exchange, Limits, Skipped, read_captures
 from monitor.traffic.learn import Learned, learn
+from monitor.traffic.masking import Masking
 from monitor.traffic.observe import Observation, observe
 from monitor.traffic.records import record_observed
 from monitor.traffic.widen import widen

@@ -12,16 +12,8 @@ import orjson
 import pytest
 
 from monitor.errors import CaptureError
-from monitor.traffic.har import (
-    ABSENT,
-    Exchange,
-    FieldPath,
-    HarWriter,
-    Limits,
-    Masking,
-    Skipped,
-    read_capture,
-)
+from monitor.traffic.har import ABSENT, Exchange, HarWriter, Limits, Skipped, read_capture
+from monitor.traffic.masking import FieldPath, Masking
 from tests.traffic.conftest import entry, run_cli, write_config, write_har
 
 TOKEN, SIGN, EMAIL = "Atza|secret-token-1", "c0ffee-signature", "buyer@example.com"
