@@ -205,7 +205,8 @@ def _exchange(entry: Any, source: str, index: int, masking: Masking, limits: Lim
     status = response.get("status")
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         # browsers record 0 for blocked or aborted requests: there is no answer to learn from
-        return Skipped(source, index, f"no HTTP answer (status {str(status)[:20]})")
+        shown = status if isinstance(status, int) and not isinstance(status, bool) else "missing or not a number"
+        return Skipped(source, index, f"no HTTP answer (status {shown})")  # never a file's text: it may be anything
     try:
         parts = urlsplit(url)
     except ValueError:
