@@ -137,3 +137,19 @@ def test_the_base_url_is_cut_from_paths_and_kept_as_the_server() -> None:
     spec = load_spec_bytes(orjson.dumps(document), "learned.json")
     observation = observe(spec, exchanges_of_entries(entries, "t"))
     assert observation.matched == {"GET /orders/get": 1} and not observation.result.changes
+
+
+def test_a_chrome_export_is_read_as_it_is() -> None:
+    """Chrome's HAR: HTTP/2 pseudo-headers, `_initiator`/`_priority` extras, answers without text, form params."""
+    item = entry("POST", "https://seller.example/api/orders/search", 200, None)
+    item.update(_initiator={"type": "script"}, _priority="High", serverIPAddress="203.0.113.9", pageref="page_1")
+    item["request"]["headers"] = [{"name": ":authority", "value": "seller.example"}, {"name": ":method", "value": "POST"},
+                                  {"name": "x-shop-region", "value": "SG"}, {"name": "sec-ch-ua", "value": "x"}]  # fmt: skip
+    item["request"]["postData"] = {"mimeType": "application/x-www-form-urlencoded",
+                                   "params": [{"name": "status", "value": "READY"}]}  # fmt: skip
+    item["response"]["content"] = {"size": 120, "mimeType": "application/json"}  # the body was not captured
+    op = _learn([item])["paths"]["/api/orders/search"]["post"]
+    assert [p["name"] for p in op["parameters"]] == ["x-shop-region"]
+    assert op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["properties"] == {
+        "status": {"type": "string"}}
+    assert op["responses"]["200"]["content"]["application/json"]["schema"] == {}
