@@ -166,7 +166,9 @@ def sync_contract_files(*, settings: Settings, engine: Engine, now: datetime | N
                 record_drift_against(session=session, settings=settings, source_id=source_id, source=source,
                                      contract=contract, current=current, now=now)  # fmt: skip
                 moved.append(source_id)
-    return moved
+    from monitor.traffic.service import sync_learned_contract_files  # contracts of spec-less observe sources
+
+    return moved + sync_learned_contract_files(settings=settings, engine=engine, now=now)
 
 
 class ContractFileWatch:
@@ -183,7 +185,8 @@ class ContractFileWatch:
 
     def stamps(self) -> dict[str, tuple[int, int]]:
         found = {}
-        for platform, name, _source in self._settings.spec_sources():
+        sources = [*self._settings.spec_sources(), *self._settings.observe_sources()]
+        for platform, name, _source in sources:
             path = contract_file(self._settings.contracts_dir, f"{platform}/{name}")
             if path is not None:
                 stat = path.stat()

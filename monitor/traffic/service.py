@@ -173,6 +173,35 @@ def _response_fields(op: Any) -> set[str]:
     return found
 
 
+def sync_learned_contract_files(*, settings: Settings, engine: Engine, now: datetime | None = None) -> list[str]:
+    """Adopt committed contract files of observe sources that have no spec source (a learned contract edited and
+    committed, then deployed): the file becomes the stored contract, as a spec source's file does."""
+    now = now or utcnow()
+    spec_ids = {f"{p}/{n}" for p, n, _ in settings.spec_sources()}
+    moved = []
+    for platform, name, _source in settings.observe_sources():
+        source_id = f"{platform}/{name}"
+        path = contract_file(settings.contracts_dir, source_id)
+        if source_id in spec_ids or path is None:
+            continue
+        body = path.read_bytes()
+        spec = load_spec_bytes(body, str(path))
+        with session_scope(engine) as session:
+            ensure_traffic_source(session, settings, source_id, None)
+            session.flush()
+            digest = queries.content_hash(spec.root)
+            snapshot = queries.find_snapshot(session=session, source_id=source_id, digest=digest)
+            if snapshot is None:
+                snapshot = queries.add_snapshot(session=session, source_id=source_id, digest=digest, body=body,
+                                                fmt=spec.format, title=spec.title, version=spec.version, now=now)  # fmt: skip
+            contract = queries.get_contract(session=session, source_id=source_id)
+            if contract is None or contract.snapshot_id != snapshot.id:
+                queries.set_contract(session=session, source_id=source_id, snapshot_id=snapshot.id or 0,
+                                     by=f"file {path}", reason="contract file", action="pin", now=now)  # fmt: skip
+                moved.append(source_id)
+    return moved
+
+
 def contract_spec(settings: Settings, engine: Engine | None, source_id: str) -> tuple[Spec, int | None]:
     """The contract to observe against (the committed file, else the stored contract) and its snapshot id.
 

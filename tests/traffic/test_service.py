@@ -194,3 +194,21 @@ def test_the_answers_of_a_contract_run_are_observed(tmp_path: Path, db: Engine, 
         (capture,) = session.exec(select(ObservedCapture)).all()
         assert capture.origin == "contract-run" and capture.exchanges >= 1
     assert "RUN-CANARY" not in repr([r.args for r in rows]) + repr([r.message for r in rows])
+
+
+def test_a_committed_learned_contract_file_is_adopted_like_a_spec_sources(tmp_path: Path, db: Engine,
+                                                                          database_url: str) -> None:  # fmt: skip
+    from monitor.jobs.contracts import sync_contract_files
+
+    settings = _settings(tmp_path, database_url)
+    learn_contract(settings=settings, engine=db, paths=[write_har(tmp_path / "a.har", _answers(2))], platform="shop",
+                   name="orders", base_url=None, by="alice")  # fmt: skip
+    assert sync_contract_files(settings=settings, engine=db) == []  # file and store agree
+    path = tmp_path / "contracts" / "shop" / "orders.json"
+    document = json.loads(path.read_text())
+    document["info"]["version"] = "edited by hand"
+    path.write_text(json.dumps(document))
+    assert sync_contract_files(settings=settings, engine=db) == ["shop/orders"]
+    with session_scope(db) as session:
+        (event,) = [e for e in queries.contract_events(session=session, source_id="shop/orders") if e.by.startswith("file")]
+        assert event.action == "pin"
