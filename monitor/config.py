@@ -108,10 +108,29 @@ class Sandbox(_Strict):
         return value
 
 
+class ObserveSource(_Strict):
+    """Real answers checked against the contract `<platform>/<name>` (see docs/learned-contracts.md)."""
+
+    folder: Path | None = None  # HAR / JSON Lines captures dropped here are observed once each
+    contract_runs: bool = False  # also check the answers of this platform's sandbox contract-test runs
+    every: Duration = timedelta(minutes=5)  # how often the folder is looked at
+    settle: Duration = timedelta(seconds=10)  # a file changed more recently than this may still be being written
+    confirm_after: int = Field(1, ge=1, le=100)  # observations a finding must be seen in before it counts
+    integration: str | None = None  # also write the operations seen into contracts/<integration>.yaml
+
+
+class Traffic(_Strict):
+    """What captures may hold: personal fields masked by JSON path, and how big a body is kept."""
+
+    mask_fields: list[str] = Field(default_factory=list)  # `$..BuyerName`, `$.payload.Orders[*].ShippingAddress`
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)  # larger bodies are cut and marked
+
+
 class Platform(_Strict):
     specs: dict[str, SpecSource] = Field(default_factory=dict)
     feeds: dict[str, FeedSource] = Field(default_factory=dict)
     sandbox: Sandbox | None = None
+    observe: dict[str, ObserveSource] = Field(default_factory=dict)  # contract name -> where its traffic comes from
 
 
 DriftLevel = Literal["breaking", "warning", "info"]
@@ -295,6 +314,7 @@ class Settings(_Strict):
     alerts: Alerts = Alerts()
     reports: Reports = Reports()
     distributed: Distributed = Distributed()
+    traffic: Traffic = Traffic()
 
     @field_validator("database_url")
     @classmethod
@@ -324,6 +344,9 @@ class Settings(_Strict):
         if found is None:
             raise ConfigError(f"{source_id}: no such feed or page source in the configuration")
         return found  # type: ignore[no-any-return]
+
+    def observe_sources(self) -> list[tuple[str, str, ObserveSource]]:
+        return [(p, name, o) for p, platform in self.platforms.items() for name, o in platform.observe.items()]
 
     def sandboxes(self) -> list[tuple[str, Sandbox]]:
         return [(p, platform.sandbox) for p, platform in self.platforms.items() if platform.sandbox is not None]

@@ -4,7 +4,8 @@ MonitorError
  ├── InputError            bad input from us or our users: the CLI exits 2
  │    ├── ConfigError       the config file or environment is invalid
  │    ├── UsageFileError    a usage or contract file is invalid
- │    └── BlockedHostError  a URL (or a redirect hop) points at a scheme or host the fetcher refuses
+ │    ├── BlockedHostError  a URL (or a redirect hop) points at a scheme or host the fetcher refuses
+ │    └── CaptureError      a traffic capture (HAR, JSON Lines of HAR entries) cannot be read
  ├── UpstreamError         a platform, sandbox or Slack failed us: the CLI exits 3
  │    ├── FetchError        an HTTP fetch failed (network, status, redirects)
  │    │    ├── FetchTimeout       connect/read timeout or the whole-fetch deadline
@@ -39,6 +40,10 @@ class UsageFileError(InputError):
 
 class BlockedHostError(InputError):
     """A URL's scheme or host is refused by the fetcher's host guard (SSRF protection)."""
+
+
+class CaptureError(InputError):
+    """A traffic capture cannot be read at all (not HAR, too large); single bad entries are skipped instead."""
 
 
 class UpstreamError(MonitorError):

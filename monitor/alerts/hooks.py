@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.alerts.outbox import enqueue, existing_keys, fingerprint_of, latest_states
 from monitor.store.models import Change, ContractRun, FeedEntry
@@ -57,12 +57,13 @@ def alert_changes(*, session: Session, source_id: str, now: datetime) -> int:
         added += _add(session, "change", fp, key, state, title, _change_text(c), _change_labels(c, "change"),
                       source_id, now)  # fmt: skip
     keys = existing_keys(session=session, source_id=source_id, kind="drift")
-    drift = session.exec(select(Change).where(Change.source_id == source_id, Change.against == "contract")).all()
+    drift = session.exec(select(Change).where(Change.source_id == source_id,
+                                              col(Change.against).in_(("contract", "observed")))).all()  # fmt: skip
     for c in drift:
         fp = fingerprint_of("drift", source_id, c.fingerprint)
         firing = f"drift:{c.id}:firing:{c.appearances}"
         if c.status == "confirmed" and firing not in keys:
-            title = f"Drift from the contract: {c.message}"
+            title = f"{'Observed drift' if c.against == 'observed' else 'Drift from the contract'}: {c.message}"
             added += _add(session, "drift", fp, firing, "firing", title, _change_text(c), _change_labels(c, "drift"),
                           source_id, now)  # fmt: skip
         elif c.status == "flapping" and f"drift:{c.id}:flapping" not in keys:
@@ -79,7 +80,7 @@ def alert_changes(*, session: Session, source_id: str, now: datetime) -> int:
 def alert_acknowledged(*, session: Session, change: Change, author: str, reason: str, expires_at: datetime,
                        now: datetime) -> int:  # fmt: skip
     """A change acknowledged (a gate waiver): a note in the thread of the change's alert, once per acknowledgement."""
-    kind = "drift" if change.against == "contract" else "change"
+    kind = "drift" if change.against in ("contract", "observed") else "change"
     title = f"Acknowledged by {author} until {expires_at.date().isoformat()}: {reason}"
     return _add(session, kind, fingerprint_of(kind, change.source_id, change.fingerprint),
                 f"ack:{change.id}:{author}:{expires_at.isoformat()}", "info", title, change.message,

@@ -48,6 +48,7 @@ class ListFormat(StrEnum):
 class Against(StrEnum):
     previous = "previous"
     contract = "contract"
+    observed = "observed"  # drift seen in real answers (monitor observe, observe: sources)
 
 
 def one_line(text: str) -> str:

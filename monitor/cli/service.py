@@ -179,6 +179,8 @@ def describe_counts(counts: Mapping[str, Any]) -> str:
         ("drift_gone", "drift gone"),
         ("new_entries", "new entr(y/ies)"),
         ("moved_dates", "moved date(s)"),
+        ("files", "capture(s) observed"),  # observe-traffic
+        ("breaking", "breaking finding(s)"),
     )
     parts = [f"{counts[key]} {label}" for key, label in labels if counts.get(key)]
     if counts.get("malformed"):

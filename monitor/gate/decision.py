@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from monitor.config import GatePolicy, Settings
 from monitor.errors import InputError
-from monitor.gate.usage import UsedOperations, as_key, used_operations
+from monitor.gate.usage import UsedOperations, as_key, used_operations, with_usage_file
 from monitor.gate.waivers import ActiveWaivers, active_waivers
 from monitor.store import queries
 from monitor.store.models import Change, Contract, ContractRun, FeedEntry, Source, utcnow
@@ -26,6 +26,7 @@ DecisionValue = Literal["pass", "warn", "fail", "unknown"]
 SEVERITY_RANK = {"info": 0, "warn": 1, "unknown": 2, "fail": 3}
 BLOCKING_CATEGORIES = ("deprecation", "removal", "breaking-change")  # other announcements warn at most
 PRESENT = ("confirmed", "flapping")  # drift statuses that are in the current upstream spec
+DRIFT_KINDS = ("contract", "observed")  # drift in the spec, and drift observed in real answers (traffic)
 
 
 class UnknownTarget(InputError):
@@ -104,6 +105,7 @@ def evaluate(
         raise UnknownTarget(f"integration {integration!r} has no environment {environment!r} "
                             f"(configured: {', '.join(config.environments)})")  # fmt: skip
     policy = env.policy(settings.gate)
+    config = with_usage_file(integration, config, settings.contracts_dir)
     sources = list(config.uses)
     contracts = {c.source_id: c.snapshot_id for c in session.exec(
         sa_select(Contract).where(col(Contract.source_id).in_(sources))).scalars()}  # type: ignore[call-overload]  # fmt: skip
@@ -196,8 +198,8 @@ def _drift(session: Session, used: UsedOperations, policy: GatePolicy) -> list[R
         return []
     rows = session.execute(
         sa_select(Change.id, Change.source_id, Change.rule_id, Change.level, Change.message,
-                  Change.operations)
-        .where(col(Change.source_id).in_(list(used.keys)), Change.against == "contract",
+                  Change.operations, Change.against)
+        .where(col(Change.source_id).in_(list(used.keys)), col(Change.against).in_(DRIFT_KINDS),
                col(Change.status).in_(PRESENT), col(Change.level).in_(list(levels)))
         .order_by(col(Change.id))
     ).all()  # fmt: skip
@@ -208,7 +210,8 @@ def _drift(session: Session, used: UsedOperations, policy: GatePolicy) -> list[R
         if row.operations and not touched:
             continue
         where = f" ({', '.join(touched[:3])}{', ...' if len(touched) > 3 else ''})" if touched else ""
-        reason = Reason("drift", levels[row.level], f"{row.source_id}: {row.level} drift from the contract{where}: "
+        what = "observed in real answers" if row.against == "observed" else "from the contract"
+        reason = Reason("drift", levels[row.level], f"{row.source_id}: {row.level} drift {what}{where}: "
                         f"{row.message}", "change", str(row.id), f"/api/v1/changes/{row.id}")  # fmt: skip
         reasons.append(reason)
     return reasons

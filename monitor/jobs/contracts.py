@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from monitor.config import Settings
 from monitor.contracts import contract_file, pin
 from monitor.errors import InputError
 from monitor.sources.specs import contract_for, record_drift_against
 from monitor.store import queries
-from monitor.store.models import Source, SpecSnapshot, utcnow
+from monitor.store.models import Change, Source, SpecSnapshot, utcnow
 from monitor.store.session import session_scope
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,10 @@ class ContractMove:
 def contract_status(*, settings: Settings, engine: Engine) -> list[ContractStatus]:
     """Every configured spec source, in config order, whether or not it has been polled or pinned yet."""
     statuses = []
+    ids = [f"{p}/{n}" for p, n, _ in settings.spec_sources()]
+    ids += [i for i in (f"{p}/{n}" for p, n, _ in settings.observe_sources()) if i not in ids]  # learned, spec-less
     with session_scope(engine) as session:
-        for platform, name, _ in settings.spec_sources():
-            source_id = f"{platform}/{name}"
+        for source_id in ids:
             source = session.get(Source, source_id)
             contract = queries.get_contract(session=session, source_id=source_id)
             pinned = session.get(SpecSnapshot, contract.snapshot_id) if contract else None
@@ -127,7 +128,18 @@ def _ref(snapshot: SpecSnapshot | None) -> SnapshotRef | None:
 
 
 def _drift_by_level(session: Session, source_id: str) -> dict[str, int]:
-    return queries.drift_by_level(session=session, source_id=source_id)
+    """Drift of the spec from the contract, and drift from it observed in real answers (traffic): both count."""
+    from sqlalchemy import func
+
+    counts = queries.drift_by_level(session=session, source_id=source_id)
+    observed = session.exec(
+        select(Change.level, func.count())
+        .where(Change.source_id == source_id, Change.against == "observed", Change.status != "gone")
+        .group_by(Change.level)
+    ).all()
+    for level, n in observed:
+        counts[level] = counts.get(level, 0) + int(n)
+    return counts
 
 
 def sync_contract_files(*, settings: Settings, engine: Engine, now: datetime | None = None) -> list[str]:
@@ -154,7 +166,9 @@ def sync_contract_files(*, settings: Settings, engine: Engine, now: datetime | N
                 record_drift_against(session=session, settings=settings, source_id=source_id, source=source,
                                      contract=contract, current=current, now=now)  # fmt: skip
                 moved.append(source_id)
-    return moved
+    from monitor.traffic.service import sync_learned_contract_files  # contracts of spec-less observe sources
+
+    return moved + sync_learned_contract_files(settings=settings, engine=engine, now=now)
 
 
 class ContractFileWatch:
@@ -171,7 +185,8 @@ class ContractFileWatch:
 
     def stamps(self) -> dict[str, tuple[int, int]]:
         found = {}
-        for platform, name, _source in self._settings.spec_sources():
+        sources = [*self._settings.spec_sources(), *self._settings.observe_sources()]
+        for platform, name, _source in sources:
             path = contract_file(self._settings.contracts_dir, f"{platform}/{name}")
             if path is not None:
                 stat = path.stat()

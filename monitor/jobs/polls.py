@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from monitor.config import Settings
 from monitor.errors import InputError
-from monitor.jobs import contract_tests, poll_feeds, poll_specs
+from monitor.jobs import contract_tests, observe_traffic, poll_feeds, poll_specs
 from monitor.redact import secrets_in_url
 from monitor.sources.fetcher import Fetcher
 
@@ -21,6 +21,7 @@ JOBS: dict[str, PollFn] = {
     poll_specs.JOB: poll_specs.run,
     poll_feeds.JOB: poll_feeds.run,
     contract_tests.JOB: contract_tests.run,
+    observe_traffic.JOB: observe_traffic.run,
 }
 
 
@@ -58,6 +59,11 @@ def polls_for(settings: Settings, *, only: str | None = None, job: str | None = 
             Poll(contract_tests.JOB, p, "sandbox", s.every, s.base_url, contract_tests.run)
             for p, s in settings.sandboxes()
             if s.every is not None  # on-demand only suites run from `monitor test SUITE`
+        ]
+        + [
+            Poll(observe_traffic.JOB, f"{p}/{n}", "traffic", o.every, str(o.folder), observe_traffic.run)
+            for p, n, o in settings.observe_sources()
+            if o.folder is not None  # contract-run answers are observed by the runs themselves
         ]
     )
     if job is not None:

@@ -104,6 +104,11 @@ def _changes(session: Session, data: ReportData) -> None:
         counts = queries.drift_by_level(session=session, source_id=source_id)
         if any(counts.values()):
             data.drift.append({"source": source_id, **counts})
+    observed = session.exec(select(Change.source_id, Change.level).where(Change.against == "observed",
+                                                                         Change.status != "gone")).all()  # fmt: skip
+    for source_id in sorted({row[0] for row in observed}):  # drift seen in real answers, beside the spec's
+        counts = {lv: sum(1 for s, level in observed if s == source_id and level == lv) for lv in ("breaking", "warning", "info")}
+        data.drift.append({"source": f"{source_id} (observed in traffic)", **counts})
 
 
 def _announcements(session: Session, settings: Settings, data: ReportData) -> None:

@@ -105,6 +105,7 @@ def run_suite(
     secrets: Iterable[str] = (),
     on_operation: Callable[[OperationResult], None] | None = None,
     signing: RequestSigning | None = None,
+    on_exchange: Callable[[dict[str, Any]], None] | None = None,
 ) -> SuiteResult:
     """Run the given phases of a schemathesis suite against `base_url` and return our own result.
 
@@ -128,6 +129,8 @@ def run_suite(
         on_operation: called after each operation's scenario finishes (a progress bar).
         signing: signs every request just before it is sent (see `RequestSigning`); what it adds is masked through
             `secrets` like the headers.
+        on_exchange: called with each request and answer as a HAR entry (unmasked: the caller masks it), so the
+            answers can be observed against the contract (monitor.traffic).
     """
     import schemathesis
     from schemathesis.config import SchemathesisConfig
@@ -170,6 +173,9 @@ def run_suite(
             for event in stream:
                 if isinstance(event, events.ScenarioFinished):
                     _fold(result, event, secrets)
+                    if on_exchange is not None:
+                        for interaction in event.recorder.interactions.values():
+                            on_exchange(_har_entry(interaction))
                     if on_operation is not None:
                         on_operation(result.operations[event.recorder.label])
                 elif isinstance(event, events.NonFatalError):
@@ -455,6 +461,34 @@ def _failure(recorder: Any, case_id: str, check: str, info: Any, secrets: list[s
         response_excerpt=redact_text(excerpt, secrets),
         curl=_bounded(redact_text(info.code_sample or "", secrets), MESSAGE_CHARS),
     )
+
+
+def _har_entry(interaction: Any) -> dict[str, Any]:
+    """One schemathesis interaction as a HAR entry (the format monitor.traffic reads)."""
+    import base64
+    from datetime import UTC, datetime
+
+    request, response = interaction.request, interaction.response
+
+    def headers(raw: Any) -> list[dict[str, str]]:
+        return [{"name": k, "value": v} for k, values in (raw or {}).items() for v in (values or [""])]
+
+    def content_type(raw: Any) -> str:
+        return next((v[0] for k, v in (raw or {}).items() if k.lower() == "content-type" and v), "")
+
+    entry: dict[str, Any] = {
+        "startedDateTime": datetime.fromtimestamp(interaction.timestamp, UTC).isoformat().replace("+00:00", "Z"),
+        "request": {"method": request.method, "url": request.uri, "headers": headers(request.headers)},
+        "response": {"status": response.status_code if response is not None else 0, "headers": [], "content": {}},
+    }
+    if request.body:
+        entry["request"]["postData"] = {"mimeType": content_type(request.headers),
+                                        "text": base64.b64encode(request.body).decode(), "encoding": "base64"}  # fmt: skip
+    if response is not None:
+        entry["response"]["headers"] = headers(response.headers)
+        entry["response"]["content"] = {"mimeType": content_type(response.headers), "encoding": "base64",
+                                        "text": base64.b64encode(response.content or b"").decode()}  # fmt: skip
+    return entry
 
 
 def _bounded(text: str, limit: int) -> str:

@@ -10,6 +10,7 @@ else those the integrations use, else all of them.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from monitor.sandbox.runner import OperationResult, SuiteResult, run_suite
 from monitor.store import queries
 from monitor.store.models import ContractRun, Source, SpecSnapshot, utcnow
 from monitor.store.session import session_scope
+
+log = logging.getLogger(__name__)
 
 JOB = "contract-tests"
 MAX_STORED_FAILURES = 10  # per operation and run: enough to act on, bounded against a fuzzing storm
@@ -132,6 +135,7 @@ def run_platform_suite(
                 spec = _contract_spec(settings, engine, source_id)
                 headers = provider.headers()  # after the spec: a missing contract is reported before a token is fetched
                 secrets += [value for value in headers.values() if value]
+                answers: list[dict[str, Any]] = []
                 result = run_suite(
                     spec.root,
                     sandbox.base_url,
@@ -147,6 +151,7 @@ def run_platform_suite(
                     secrets=[*secrets, *provider.secrets()],
                     on_operation=(lambda op, sid=source_id: on_operation(sid, op)) if on_operation else None,
                     signing=signing,
+                    on_exchange=_collector(settings, source_id, answers),
                 )
                 if isinstance(provider, RequestSigner):
                     _auth_errors(result, provider)
@@ -165,6 +170,7 @@ def run_platform_suite(
                       "elapsed_s": round(result.elapsed_s, 3), "stopped_by_budget": result.stopped_by_budget}  # fmt: skip
             _finish(engine, run_id, status, counts, redact_text(error, secrets) if error else None, rows)
             outcome.runs.append(SpecRun(source_id, run_id, status, error, result))
+            _observe_answers(settings, engine, source_id, run_id, answers, secrets)
     finally:
         provider.close()  # the token grant's own HTTP client
     return outcome
@@ -191,6 +197,30 @@ def _auth_errors(result: SuiteResult, provider: RequestSigner) -> None:
                 break
     if first is not None:
         result.errors.append(f"authentication failed: {first}; check the sandbox auth keys, tokens and clock")
+MAX_OBSERVED_ANSWERS = 5000  # per run and spec: a fuzzing run's answers beyond this are not observed
+
+
+def _collector(settings: Settings, source_id: str, answers: list[dict[str, Any]]) -> Callable[[dict[str, Any]], None] | None:
+    """Collects the run's answers when the platform observes its contract runs (`observe: <name>: contract_runs`)."""
+    platform, _, name = source_id.partition("/")
+    config = settings.platforms.get(platform)
+    observe = config.observe.get(name) if config is not None else None
+    if observe is None or not observe.contract_runs:
+        return None
+    return lambda entry: answers.append(entry) if len(answers) < MAX_OBSERVED_ANSWERS else None
+
+
+def _observe_answers(settings: Settings, engine: Engine, source_id: str, run_id: int, answers: list[dict[str, Any]],
+                     secrets: list[str]) -> None:  # fmt: skip
+    """The run's answers checked against the contract; a failure here is logged, never the run's failure."""
+    if not answers:
+        return
+    from monitor.traffic.service import observe_run_answers
+
+    try:
+        observe_run_answers(settings=settings, engine=engine, source_id=source_id, run_id=run_id, entries=answers)
+    except Exception as exc:  # the run itself is stored; observing is a second opinion on its answers
+        log.error("%s: observing the answers of run %s failed: %s", source_id, run_id, redact_text(str(exc), secrets))
 
 
 def _finish(engine: Engine, run_id: int, status: str, counts: dict[str, Any], error: str | None,

@@ -316,3 +316,22 @@ class Report(SQLModel, table=True):
     html: str = Field(default="")
     slack: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # blocks
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# -- traffic observations (issue 12) -------------------------------------------------------------------------------
+
+
+class ObservedCapture(SQLModel, table=True):
+    """A capture observed against a contract (a dropped HAR file, or a contract run's answers): each one once."""
+
+    __table_args__ = (UniqueConstraint("source_id", "content_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(index=True, max_length=200)
+    origin: str = Field(max_length=20)  # folder, contract-run, cli
+    name: str = Field(max_length=500)  # the file name (never its content), or `run <id>`
+    content_hash: str = Field(max_length=64)
+    exchanges: int = 0
+    skipped: int = 0
+    findings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # level -> count
+    error: str | None = Field(default=None, max_length=1000)  # redacted
+    observed_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

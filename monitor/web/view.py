@@ -177,6 +177,9 @@ def gates(*, session: Session, settings: Settings, now: datetime) -> list[GateVi
     return views
 
 
+_AGAINST = {"contract": "drift from the contract", "observed": "drift observed in real answers"}
+
+
 def timeline(*, session: Session, today: date, limit: int = TIMELINE_ITEMS) -> list[TimelineItem]:
     """Newest first: changes (upstream and drift, gone ones included: they are history) and announcements."""
     items = [
@@ -186,7 +189,7 @@ def timeline(*, session: Session, today: date, limit: int = TIMELINE_ITEMS) -> l
             source_id=c.source_id,
             title=c.message,
             level=c.level,
-            detail=f"{c.rule_id} · {'drift from the contract' if c.against == 'contract' else 'upstream'}",
+            detail=f"{c.rule_id} · {_AGAINST.get(c.against, 'upstream')}",
             operations=list(c.operations),
             status=c.status,
         )

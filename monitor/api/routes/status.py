@@ -75,7 +75,7 @@ def changes(
     session: SessionDep,
     limit: Limit = 100,
     source: OptionalName = None,
-    against: Annotated[Literal["previous", "contract"] | None, Query()] = None,
+    against: Annotated[Literal["previous", "contract", "observed"] | None, Query()] = None,
     level: Annotated[Literal["breaking", "warning", "info"] | None, Query()] = None,
     include_gone: bool = False,
 ) -> Any:
