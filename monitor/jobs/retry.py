@@ -58,7 +58,7 @@ class Retries:
         self.scheduler.add_job(run, DateTrigger(run_date=at), id=f"retry:{job_id}", name=f"retry {job_id}",
                                replace_existing=True, misfire_grace_time=None)  # fmt: skip
         self._store(source_id, at)
-        log.info("%s: retry %d at %s", job_id, failures, at.isoformat(timespec="seconds"))
+        log.debug("%s: retry %d at %s", job_id, failures, at.isoformat(timespec="seconds"))  # health shows it
         return at
 
     def after_success(self, *, job_id: str, source_id: str) -> None:
