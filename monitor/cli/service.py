@@ -100,8 +100,9 @@ def run(
     settings = load_settings(config)
     if mode is RunMode.distributed:
         from monitor.cli.worker import run_distributed
+        from monitor.config import config_file
 
-        run_distributed(settings, once=once)
+        run_distributed(settings, once=once, config_path=config_file(config))
         return
     configure_logging(logging_level="INFO")
     if once is None:
