@@ -185,7 +185,7 @@ def test_sigkill_at_random_points_between_post_and_mark_never_loses_or_doubles_a
         armed.clear()  # one kill per child, at its first post or a moment later
         started.wait(5)
         pid = victim["pid"]
-        if rng.random() < 0.4:  # before the answer leaves: posted, and the poster never knows
+        if rng.random() < 0.5:  # before the answer leaves: posted, and the poster never knows
             kill(pid)
         else:  # while it reads the answer, marks, or posts the next message
             threading.Timer(rng.uniform(0, 0.08), kill, (pid,)).start()
