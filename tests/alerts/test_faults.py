@@ -215,3 +215,36 @@ def test_sigkill_at_random_points_between_post_and_mark_never_loses_or_doubles_a
         deliver_all(dispatcher, base + timedelta(hours=KILLS), slack)
     assert uncertain >= 3, f"too few kills landed between post and mark (seed {seed})"
     assert_once_each_and_threaded(db, slack)
+
+
+def test_the_claim_is_renewed_while_a_slow_post_runs_and_lapses_seconds_after_a_crash(
+    db: Engine, database_url: str, slack: FakeSlack
+) -> None:
+    settings = make_settings(slack, database_url, slack={"token": "xoxb-test-token-123", "base_url": slack.base_url,
+                                                         "default_channel": "#alerts", "timeout": "5s"})  # fmt: skip
+    add_alert(db, 0, now=utcnow())
+    lease = timedelta(seconds=0.6)
+    slow = Dispatcher(settings, db, lease=lease)
+    slack.script = ["hang:1.5"]  # a post that outlasts the lease twice over
+    worker = threading.Thread(target=slow.run_once)
+    worker.start()
+    wait_for(lambda: [r.status for r in deliveries(db)] == ["sending"])
+    time.sleep(1.0)  # past the first lease: only renewals keep the claim
+    other = Dispatcher(settings, db, lease=lease)
+    assert other.run_once().sent == 0 and "conversations.history" not in slack.calls  # still held
+    worker.join(10)
+    assert [r.status for r in deliveries(db)] == ["sent"] and len(slack.posts()) == 1
+    # A process that dies holding a claim stops renewing: the next dispatcher takes over within the lease.
+    add_alert(db, 1, now=utcnow())
+
+    def die(_batch: list[AlertDelivery]) -> None:
+        raise SystemExit("killed")
+
+    with pytest.raises(SystemExit):
+        Dispatcher(settings, db, lease=lease, after_post=die).run_once()
+    assert other.run_once().sent == 0  # the dead claim holds for the lease...
+    time.sleep(lease.total_seconds() + 0.1)
+    stats = other.run_once()  # ...and no longer: found in the history, marked, not posted again
+    assert stats.recovered == 1 and len(slack.posts()) == 2
+    other.close()
+    slow.close()
