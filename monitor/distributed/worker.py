@@ -129,14 +129,12 @@ async def _api_and_tick(settings: Settings, *, config_path: Path | None = None) 
 
         def apply(new: Settings) -> None:
             from monitor.jobs.reload import reconfigure_app
-            from monitor.jobs.scheduler import SERVICE_JOBS, add_service_jobs
+            from monitor.jobs.scheduler import add_service_jobs, remove_service_jobs
             from monitor.store.models import utcnow
 
             rt.apply(new)  # the tick defers the new catalogue's slots
             reconfigure_app(api, new)
-            for job_id in SERVICE_JOBS:
-                if housekeeping.get_job(job_id) is not None:
-                    housekeeping.remove_job(job_id)
+            remove_service_jobs(housekeeping)
             add_service_jobs(housekeeping, new, rt.engine, now=utcnow())
 
         try:

@@ -21,7 +21,7 @@ from monitor.errors import ConfigError
 
 log = logging.getLogger("monitor.config")
 
-CHECK_EVERY_S = 2.0  # how often the file is looked at (a stat and a hash of a few kilobytes)
+CHECK_EVERY_S = 1.0  # how often the file is looked at (a read and a hash of a few kilobytes)
 RESTART_ONLY = ("database_url", "allow_hosts")
 
 

@@ -157,10 +157,21 @@ def apply_settings(scheduler: BaseScheduler, settings: Settings, *, now: datetim
         before = old.get(job_id)
         if before is None or (before.url, before.every, before.kind) != (poll.url, poll.every, poll.kind):
             add_poll_job(scheduler, live, engine, fetcher, poll, beat, retries, now=now, run_now=before is None)
-    for job_id in SERVICE_JOBS:
-        if scheduler.get_job(job_id) is not None:
-            scheduler.remove_job(job_id)
+    remove_service_jobs(scheduler)
     add_service_jobs(scheduler, settings, engine, now=now)
+
+
+def remove_service_jobs(scheduler: BaseScheduler) -> None:
+    """Before a reload adds them again with the new settings; the old dispatcher's connections are closed."""
+    for job_id in SERVICE_JOBS:
+        job = scheduler.get_job(job_id)
+        if job is None:
+            continue
+        scheduler.remove_job(job_id)
+        for arg in job.args:
+            close = getattr(arg, "close", None)
+            if callable(close):
+                close()
 
 
 SERVICE_JOBS = ("sync-contracts", "deliver-alerts", "nightly-report")

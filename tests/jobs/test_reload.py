@@ -112,3 +112,36 @@ def test_a_distributed_worker_picks_up_new_sources(tmp_path: Path) -> None:
     assert isinstance(runtime.settings, Settings) and len(runtime.settings.spec_sources()) == 2
     file.write_text("platforms: [")
     assert not reloader.check() and len(runtime.polls) == 2  # invalid: the running catalogue stays
+
+
+def test_a_reload_replaces_changed_sources_keeps_unchanged_schedules_and_rebuilds_alert_routes(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.jobs.scheduler import apply_settings, build_scheduler
+    from monitor.sources.fetcher import Fetcher, FetchPolicy
+    from monitor.store.session import make_engine
+
+    def settings(specs: dict[str, str], channel: str) -> Settings:
+        data = yaml.safe_load(config(0, new_token(), specs))
+        data["alerts"] = {"slack": {"token": "xoxb-1", "default_channel": channel}}
+        return Settings.model_validate(data)
+
+    now = datetime(2026, 3, 1, 14, 37, tzinfo=UTC)
+    engine = make_engine(f"sqlite:///{tmp_path / 'unused.db'}")
+    with Fetcher(FetchPolicy(allow_hosts=("127.0.0.1",))) as fetcher:
+        scheduler = build_scheduler(settings({"a": "http://127.0.0.1:1/a", "b": "http://127.0.0.1:1/b"}, "#one"),
+                                    engine, fetcher, now=now)  # fmt: skip
+        scheduler.start(paused=True)
+        try:
+            before = scheduler.get_job("poll-specs:amazon-sp-api/a").next_run_time
+            apply_settings(scheduler, settings({"a": "http://127.0.0.1:1/a", "c": "http://127.0.0.1:1/c"}, "#two"),
+                           now=now)  # fmt: skip
+            ids = {job.id for job in scheduler.get_jobs()}
+            assert "poll-specs:amazon-sp-api/b" not in ids and "poll-specs:amazon-sp-api/c" in ids
+            assert scheduler.get_job("poll-specs:amazon-sp-api/a").next_run_time == before  # no burst after an edit
+            assert scheduler.get_job("poll-specs:amazon-sp-api/c").next_run_time == now  # a new source runs now
+            dispatcher = scheduler.get_job("deliver-alerts").args[0]
+            assert dispatcher.settings.alerts.slack.default_channel == "#two"
+        finally:
+            scheduler.shutdown(wait=False)
+    engine.dispose()
