@@ -76,3 +76,28 @@ class Retries:
                 session.execute(update(Source).where(col(Source.id) == source_id).values(next_retry_at=at))
         except Exception as exc:  # health shows it; the retry itself is scheduled either way
             log.warning("%s: cannot store the retry time: %s", source_id, error_line(exc))
+
+
+# -- distributed mode: the retry time lives on the source, and the tick defers the retry when it comes ---------------
+
+
+def retry_slot(at: datetime) -> str:
+    """The slot of a retry run: named after its moment, so each retry is claimed once whichever worker runs it."""
+    return f"retry-{at.isoformat(timespec='seconds')}"
+
+
+def store_outcome(*, engine: Engine, source_id: str, every: timedelta, ok: bool, now: datetime,
+                  rng: random.Random | None = None) -> datetime | None:  # fmt: skip
+    """After a poll run by a worker: a failure sets `next_retry_at` from the failures in a row, a success clears
+    it. Returns the retry time (None after a success, or for a target that is not a source, such as a sandbox)."""
+    with session_scope(engine) as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            return None
+        if ok:
+            if source.next_retry_at is not None:
+                source.next_retry_at = None
+            return None
+        at = now + retry_delay(source.consecutive_failures or 1, every, rng=rng)
+        source.next_retry_at = at
+        return at
