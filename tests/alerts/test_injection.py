@@ -108,3 +108,28 @@ def test_follow_ups_and_titles_are_escaped_and_links_checked() -> None:
     assert group.blocks[1]["text"]["text"].startswith(":white_check_mark: <https://e/%7Cx|&lt;!channel&gt; gone>")
     assert safe_url("ftp://x/y") is None and safe_url("https:///nohost") is None and safe_url(None) is None
     assert safe_url("https://h.example/p?q=1&r=2") == "https://h.example/p?q=1&amp;r=2"
+
+
+def test_the_nightly_report_blocks_escape_hostile_entries_too(db: Engine, database_url: str) -> None:
+    from monitor.reports.nightly import assemble
+    from monitor.reports.render import to_slack
+    from monitor.store import queries
+    from monitor.store.models import FeedEntry
+    from monitor.store.session import session_scope
+    from tests.reports.test_nightly import NOW, settings_for
+
+    with session_scope(db) as session:
+        queries.ensure_source(session=session, source_id="ebay/feed", platform="ebay", name="feed", kind="feed",
+                              url="http://x")  # fmt: skip
+        session.flush()
+        for i, entry in enumerate(HOSTILE):
+            session.add(FeedEntry(source_id="ebay/feed", entry_key=f"e{i}", title=entry["title"], link=entry["link"],
+                                  content_hash=f"h{i}", first_seen_at=NOW - timedelta(hours=1)))  # fmt: skip
+    with session_scope(db) as session:
+        data = assemble(session=session, settings=settings_for(database_url), until=NOW,
+                        since=NOW - timedelta(hours=24), day=NOW.date())  # fmt: skip
+    blocks = to_slack(data, link="https://m.example.com/reports/x|y> <!channel>")
+    texts = mrkdwn_texts({"blocks": blocks})
+    assert any("Orders API" in t for t in texts)
+    for text in texts:
+        assert_harmless(text)
