@@ -62,6 +62,8 @@ def test_a_failed_poll_is_retried_in_a_minute_not_at_the_next_slot_and_health_sh
             (source,) = client.get("/api/v1/status").json()["sources"]
         assert source["consecutive_failures"] == 1 and not source["healthy"]
         assert source["next_retry_at"] is not None
+        page = httpx.get(f"{api.url}/", headers={"Authorization": f"Bearer {token}"}).text
+        assert 'class="muted retry"' in page  # the dashboard shows it too
         assert abs(datetime.fromisoformat(source["next_retry_at"]) - retry.next_run_time) < timedelta(seconds=1)
 
         retry.func()  # the first retry fails too: the next waits about two minutes
