@@ -18,6 +18,10 @@ from monitor.config import Slack
 from monitor.redact import redact_text
 
 log = logging.getLogger("monitor.alerts")
+# slack-sdk logs every failed request at ERROR ("Failed to send a request to Slack API server") before raising;
+# the dispatcher logs each failure once, with its backoff, so the SDK's own line is noise.
+_sdk_log = logging.getLogger("monitor.alerts.slack_sdk")
+_sdk_log.setLevel(logging.CRITICAL)
 
 METADATA_EVENT = "monitor_alert"
 # Retrying cannot fix these: a person must fix the token, the channel or the app's membership.
@@ -56,7 +60,7 @@ class SlackTransport:
     def __init__(self, config: Slack) -> None:
         token = config.token.get_secret_value()
         self._secrets = [token]
-        kwargs: dict[str, Any] = {"base_url": config.base_url} if config.base_url else {}
+        kwargs: dict[str, Any] = {"logger": _sdk_log, **({"base_url": config.base_url} if config.base_url else {})}
         timeout = max(1, int(config.timeout.total_seconds()))
         # chat.postMessage is never re-sent by the SDK: a connection dropped after Slack accepted the post would
         # post it twice (ConnectionErrorRetryHandler cannot know). Only the outbox retries it, after looking in
