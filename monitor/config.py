@@ -6,6 +6,7 @@ import difflib
 import os
 import re
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -396,7 +397,7 @@ def load_settings(path: str | Path | None = None, *, environ: dict[str, str] | N
     """
     env = os.environ if environ is None else environ
     explicit = path is not None or "MONITOR_CONFIG" in env
-    file = Path(path) if path is not None else Path(env.get("MONITOR_CONFIG", DEFAULT_CONFIG))
+    file = config_file(path, environ=env)
     data: Any = {}
     if file.exists():
         try:
@@ -412,6 +413,7 @@ def load_settings(path: str | Path | None = None, *, environ: dict[str, str] | N
     elif explicit:
         raise ConfigError(f"{file}: configuration file not found")
     data = expand_placeholders(data, str(file))
+    data = paths_relative_to(data, file.absolute().parent)
     if env.get("MONITOR_DATABASE_URL"):
         data["database_url"] = env["MONITOR_DATABASE_URL"]
     try:
@@ -458,3 +460,43 @@ def _unwrap_optional(annotation: Any) -> Any:
     if len(args) == 1 and type(None) in get_args(annotation):
         return args[0]
     return annotation
+
+
+def config_file(path: str | Path | None = None, *, environ: Mapping[str, str] | None = None) -> Path:
+    """The configuration file a command reads: `path`, else $MONITOR_CONFIG, else config/monitor.yaml."""
+    env = os.environ if environ is None else environ
+    return Path(path) if path is not None else Path(env.get("MONITOR_CONFIG", DEFAULT_CONFIG))
+
+
+PATH_KEYS = ("contracts_dir",)  # top-level keys holding a path; and any key ending in `_file`, `_dir` or `usage`
+
+
+def paths_relative_to(data: Any, folder: Path) -> Any:
+    """Relative paths written in a configuration file are relative to that file's folder, as in Prometheus,
+    Compose and Alembic (`%(here)s`), not to the directory the command runs in. Keys left out keep their
+    documented defaults (`contracts`, `sqlite:///monitor.db`: relative to the working directory)."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    url = out.get("database_url")
+    if isinstance(url, str) and url.startswith("sqlite:///"):
+        rest = url[len("sqlite:///") :]
+        name = rest.split("?", 1)[0]
+        if name and name != ":memory:" and not name.startswith(("/", "file:")) and not Path(name).is_absolute():
+            out["database_url"] = f"sqlite:///{folder / rest}"
+    return _relative_paths(out, folder, top=True)
+
+
+def _relative_paths(value: Any, folder: Path, *, top: bool = False) -> Any:
+    if isinstance(value, list):
+        return [_relative_paths(v, folder) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        is_path = (top and key in PATH_KEYS) or (isinstance(key, str) and key.endswith(("_file", "_dir", "usage")))
+        if is_path and isinstance(item, str) and item and "://" not in item and not Path(item).is_absolute():
+            out[key] = str(folder / item)
+        else:
+            out[key] = _relative_paths(item, folder)
+    return out

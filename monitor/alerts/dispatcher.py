@@ -1,15 +1,19 @@
 """Deliver the outbox: route new alerts, then send each destination's due deliveries in order, once.
 
 Each delivery is claimed (a conditional UPDATE, committed) before it is sent and marked with Slack's `ts` after.
-A process that dies between the two leaves the row `sending` with an expired claim; the next dispatcher asks the
-destination whether a message carrying the row's delivery key exists (Slack: message metadata in the channel's
-history) and marks it sent instead of posting again. See docs/alerts.md.
+A process that dies between the two leaves the row `sending`; its claim is a short lease renewed while the process
+works, so it expires seconds after a crash. The next dispatcher then asks the destination whether a message carrying
+the row's delivery key exists (Slack: message metadata in the channel's history) and marks it sent instead of
+posting again. See docs/alerts.md.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -31,7 +35,9 @@ from monitor.store.session import session_scope
 
 log = logging.getLogger("monitor.alerts")
 
-LEASE = timedelta(minutes=2)  # a claim older than this belongs to a dead process (a send takes seconds)
+# A claim not renewed for this long belongs to a dead process: a crash holds its destination this long, no more.
+LEASE = timedelta(seconds=15)
+RENEW_FRACTION = 3  # renewed every lease/3 (5 s): two renewals may be late before the claim lapses
 BASE_BACKOFF = timedelta(seconds=5)
 ROUTE_BATCH = 500
 DELIVERY_BATCH = 500
@@ -162,44 +168,64 @@ class Dispatcher:
               thread: AlertThread | None, now: datetime, stats: DispatchStats) -> bool:  # fmt: skip
         ids = [r.id for r in batch]
         uncertain = [r for r in batch if r.status == "sending"]  # an expired claim: maybe sent before a crash
+        # The channel's id travels with the delivery: the history lookup after a crash needs an id, not a name.
+        known = thread.channel if thread is not None else transport.known_channel(target)
+        values: dict[str, object] = {"status": "sending", "claimed_until": now + self.lease,
+                                     "attempts": AlertDelivery.attempts + 1}  # fmt: skip
+        if known:
+            values["channel"] = known
         with session_scope(self.engine) as session:
             claimed = session.execute(
-                update(AlertDelivery)
-                .where(col(AlertDelivery.id).in_(ids), _claimable(now))
-                .values(status="sending", claimed_until=now + self.lease, attempts=AlertDelivery.attempts + 1)
+                update(AlertDelivery).where(col(AlertDelivery.id).in_(ids), _claimable(now)).values(**values)
             ).rowcount  # type: ignore[attr-defined]
             if claimed != len(ids):
                 session.rollback()
                 return False  # another dispatcher took part of it: leave the whole batch to it
+        return self._send_claimed(transport, destination, target, batch, uncertain, thread, now, stats)
+
+    @contextmanager
+    def _renewed(self, batch: list[AlertDelivery], now: datetime) -> Iterator[None]:
+        """Keep the claim alive while this process works on it; a killed process stops renewing at once."""
+        stop = threading.Event()
+        started = time.monotonic()
+        ids = [r.id for r in batch]
+
+        def renew() -> None:
+            while not stop.wait(self.lease.total_seconds() / RENEW_FRACTION):
+                until = now + timedelta(seconds=time.monotonic() - started) + self.lease
+                try:
+                    with session_scope(self.engine) as session:
+                        session.execute(update(AlertDelivery)
+                                        .where(col(AlertDelivery.id).in_(ids), AlertDelivery.status == "sending")
+                                        .values(claimed_until=until))  # fmt: skip
+                except Exception as exc:  # the next renewal may succeed; the claim itself is still valid
+                    log.warning("cannot renew the claim on deliveries %s: %s", ids, error_line(exc))
+
+        thread = threading.Thread(target=renew, name="alert-claim-lease", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _send_claimed(self, transport: Transport, destination: str, target: str, batch: list[AlertDelivery],
+                      uncertain: list[AlertDelivery], thread: AlertThread | None, now: datetime,
+                      stats: DispatchStats) -> bool:  # fmt: skip
         with session_scope(self.engine) as session:
             alerts = {r.id: session.get(Alert, r.alert_id) for r in batch}
         title = group_title([a for a in alerts.values() if a is not None]) if thread is None else thread.title
+        batch = list(batch)
         try:
-            if uncertain:
-                # No message about a delivery can be older than the delivery itself (a minute for clock skew).
-                since = min(_aware(r.created_at) for r in uncertain) - timedelta(minutes=1)
-                found = transport.find(target=target, delivery_keys=[r.delivery_key for r in uncertain], since=since,
-                                       thread_ts=thread.ts if thread else None)  # fmt: skip
-                done = [r for r in batch if r.delivery_key in found]
-                if done:
-                    self._mark_sent(destination, done, thread, found[done[0].delivery_key], now, title)
-                    stats.sent += len(done)
-                    stats.recovered += len(done)
-                    log.warning("%s: %d alert(s) were sent before a restart: marked, not sent again",
-                                destination, len(done))  # fmt: skip
-                    batch = [r for r in batch if r.delivery_key not in found]
-                    if not batch:
-                        return True
-            present = [a for r in batch if (a := alerts.get(r.id)) is not None]
-            if thread is not None:
-                message = followup_message(present[0], is_repeat=thread.state == "firing")
-            else:
-                message = group_message(present, dashboard_url=self.settings.alerts.dashboard_url)
-            sent = transport.post(target=target, message=message, delivery_keys=[r.delivery_key for r in batch],
-                                  thread_ts=thread.ts if thread else None)  # fmt: skip
+            with self._renewed(batch, now):  # stopped before a failure is marked, so no renewal overwrites it
+                sent = self._find_and_post(transport, destination, target, batch, uncertain, alerts, thread, now,
+                                           stats, title)  # fmt: skip
         except DeliveryError as exc:
             self._mark_failed(destination, batch, exc, now, stats, unsure={r.id for r in uncertain})
             return False
+        if sent is None:
+            return True
+        present = [a for r in batch if (a := alerts.get(r.id)) is not None]
         stats.messages += 1
         if self.after_post is not None:
             self.after_post(batch)
@@ -208,6 +234,35 @@ class Dispatcher:
         if thread is not None and present and present[0].state == "resolved":
             self._resolve_parent(transport, destination, thread)
         return True
+
+    def _find_and_post(self, transport: Transport, destination: str, target: str, batch: list[AlertDelivery],
+                       uncertain: list[AlertDelivery], alerts: dict[int | None, Alert | None],
+                       thread: AlertThread | None, now: datetime, stats: DispatchStats,
+                       title: str) -> Sent | None:  # fmt: skip
+        """Mark what a crashed predecessor sent and drop it from `batch`; post the rest (None: nothing left)."""
+        if uncertain:
+            # No message about a delivery can be older than the delivery itself (a minute for clock skew).
+            since = min(_aware(r.created_at) for r in uncertain) - timedelta(minutes=1)
+            where = thread.channel if thread else next((r.channel for r in uncertain if r.channel), target)
+            found = transport.find(target=where, delivery_keys=[r.delivery_key for r in uncertain], since=since,
+                                   thread_ts=thread.ts if thread else None)  # fmt: skip
+            done = [r for r in batch if r.delivery_key in found]
+            if done:
+                self._mark_sent(destination, done, thread, found[done[0].delivery_key], now, title)
+                stats.sent += len(done)
+                stats.recovered += len(done)
+                log.warning("%s: %d alert(s) were sent before a restart: marked, not sent again",
+                            destination, len(done))  # fmt: skip
+                batch[:] = [r for r in batch if r.delivery_key not in found]  # in place: the caller marks the rest
+                if not batch:
+                    return None
+        present = [a for r in batch if (a := alerts.get(r.id)) is not None]
+        if thread is not None:
+            message = followup_message(present[0], is_repeat=thread.state == "firing")
+        else:
+            message = group_message(present, dashboard_url=self.settings.alerts.dashboard_url)
+        return transport.post(target=target, message=message, delivery_keys=[r.delivery_key for r in batch],
+                              thread_ts=thread.ts if thread else None)  # fmt: skip
 
     def _mark_sent(self, destination: str, batch: list[AlertDelivery], thread: AlertThread | None, sent: Sent,
                    now: datetime, title: str) -> None:  # fmt: skip

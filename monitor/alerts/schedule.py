@@ -23,8 +23,10 @@ def add_dispatch_job(scheduler: BaseScheduler, settings: Settings, engine: Engin
     if not is_configured(settings):
         return
     dispatcher = Dispatcher(settings, engine)
-    scheduler.add_job(lambda: deliver(dispatcher), IntervalTrigger(seconds=settings.alerts.dispatch_every.total_seconds(),
-                      timezone="UTC"), id=JOB, name=JOB, next_run_time=now, max_instances=1, coalesce=True)  # fmt: skip
+    # The dispatcher travels as the job's argument: a configuration reload closes it when it replaces the job.
+    every = IntervalTrigger(seconds=settings.alerts.dispatch_every.total_seconds(), timezone="UTC")
+    scheduler.add_job(deliver, every, args=[dispatcher], id=JOB, name=JOB, next_run_time=now, max_instances=1,
+                      coalesce=True)  # fmt: skip
 
 
 def deliver(dispatcher: Dispatcher) -> None:

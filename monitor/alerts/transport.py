@@ -46,6 +46,10 @@ class Transport(Protocol):
         """Rewrite a sent message (Slack's chat.update); a no-op where messages cannot be edited."""
         ...
 
+    def known_channel(self, target: str) -> str | None:
+        """The destination's own id for `target` when known without a network call (Slack: the channel id)."""
+        ...
+
     def find(
         self, *, target: str, delivery_keys: list[str], since: datetime, thread_ts: str | None = None
     ) -> dict[str, Sent]:

@@ -43,6 +43,9 @@ class WebhookTransport:
     def update(self, *, channel: str, ts: str, message: Message) -> None:
         return None
 
+    def known_channel(self, target: str) -> str | None:
+        return None
+
     def find(
         self, *, target: str, delivery_keys: list[str], since: datetime, thread_ts: str | None = None
     ) -> dict[str, Sent]:

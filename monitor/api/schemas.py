@@ -158,6 +158,7 @@ class SourceStatus(BaseModel):
     last_error: str | None
     consecutive_failures: int
     healthy: bool
+    next_retry_at: UtcDatetime | None = None  # after a failed poll: when it is tried again
 
 
 class SandboxStatus(BaseModel):

@@ -23,6 +23,7 @@ class ApiServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="monitor-api", daemon=True)
         self.host = host
+        self.app = app  # a configuration reload reaches its `state`
 
     @property
     def port(self) -> int:

@@ -53,7 +53,8 @@ def demo(
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     # schemathesis's own use of `random` inside Hypothesis warns on every contract run: noise for a newcomer
     warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
-    folder = workdir or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
+    # Absolute, so the config it writes and the commands it prints work from any folder, not only this one.
+    folder = (workdir or Path(tempfile.mkdtemp(prefix="monitor-demo-"))).absolute()
     folder.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     restore = _stop_on_signals(stop)

@@ -100,14 +100,16 @@ def run(
     settings = load_settings(config)
     if mode is RunMode.distributed:
         from monitor.cli.worker import run_distributed
+        from monitor.config import config_file
 
-        run_distributed(settings, once=once)
+        run_distributed(settings, once=once, config_path=config_file(config))
         return
     configure_logging(logging_level="INFO")
     if once is None:
+        from monitor.config import config_file
         from monitor.jobs.scheduler import start_service
 
-        start_service(settings)
+        start_service(settings, config_path=config_file(config))  # reloaded on SIGHUP and when it changes
         return
     outcomes = run_cycle(settings, job=once, show_progress=False)
     print_outcomes(outcomes)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from monitor.config import Settings
 
 from monitor.cli.app import ConfigOption, app
@@ -39,12 +41,13 @@ def worker(
         raise InputError(f"unknown queue {unknown[0]!r}; queues: {QUEUE_JOBS}, {QUEUE_SANDBOX}, {QUEUE_TICK}")
     configure_logging(logging_level="INFO")
     logging.getLogger("procrastinate").setLevel(logging.WARNING)  # two INFO lines per job drown our own
+    from monitor.config import config_file
     from monitor.distributed.worker import run_worker
 
-    run_worker(settings, concurrency=concurrency, queues=queue, name=name)
+    run_worker(settings, concurrency=concurrency, queues=queue, name=name, config_path=config_file(config))
 
 
-def run_distributed(settings: Settings, *, once: str | None) -> None:
+def run_distributed(settings: Settings, *, once: str | None, config_path: Path | None = None) -> None:
     """`monitor run --mode distributed`: the status API and the tick; jobs run in `monitor worker` processes."""
     import logging
 
@@ -58,4 +61,4 @@ def run_distributed(settings: Settings, *, once: str | None) -> None:
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     from monitor.distributed.worker import run_api_and_tick
 
-    run_api_and_tick(settings)
+    run_api_and_tick(settings, config_path=config_path)

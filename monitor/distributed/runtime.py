@@ -27,6 +27,11 @@ class Runtime:
         if not self.polls:
             self.polls = {(p.job, p.source_id): p for p in polls_for(self.settings)}
 
+    def apply(self, settings: Settings) -> None:
+        """A reloaded configuration: tasks read `settings` and `polls` when they run, so the next ones use it."""
+        self.settings = settings
+        self.polls = {(p.job, p.source_id): p for p in polls_for(settings)}
+
     @property
     def stalled_after(self) -> timedelta:
         return self.settings.distributed.stalled_after

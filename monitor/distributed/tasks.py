@@ -17,6 +17,7 @@ from monitor.distributed.app import TASK_RUN, lock_of, queue_of, queueing_lock_o
 from monitor.distributed.claims import release_dead_claim
 from monitor.distributed.runtime import Runtime
 from monitor.distributed.tick import DueRun, due_runs, refresh_queue_statistics
+from monitor.jobs.retry import store_outcome
 from monitor.jobs.runner import run_job
 
 log = logging.getLogger("monitor.distributed")
@@ -53,6 +54,11 @@ def run_job_task(context: JobContext, job: str, target: str, slot: str) -> dict[
         result = attempt()
     if result is None:
         return {"skipped": True}
+    # A failed poll is retried 1, 2, 4 ... minutes later (the tick defers it), not only at its next slot.
+    retry_at = store_outcome(engine=rt.engine, source_id=target, every=poll.every, ok=result.is_ok,
+                             now=result.finished_at)  # fmt: skip
+    if retry_at is not None:
+        log.debug("%s %s: retry at %s", job, target, retry_at.isoformat(timespec="seconds"))
     return {"status": result.status, "run_id": result.run_id}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.engine import Engine
@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from monitor.jobs.polls import Poll
+from monitor.jobs.retry import retry_slot
 from monitor.jobs.runner import slot_for
 
 log = logging.getLogger("monitor.distributed")
@@ -43,7 +44,27 @@ def due_runs(*, engine: Engine, polls: Sequence[Poll], now: datetime, task_name:
     pending = busy_targets(engine=engine, task_name=task_name)
     wanted = [(p.job, p.source_id, slot_for(now, p.every)) for p in polls if (p.job, p.source_id) not in pending]
     claimed = claimed_slots(engine=engine, slots=wanted)
-    return [DueRun(*s) for s in wanted if s not in claimed]
+    due = [s for s in wanted if s not in claimed]
+    retries = due_retries(engine=engine, polls=polls, now=now, busy=pending | {(j, t) for j, t, _ in due})
+    retried = claimed_slots(engine=engine, slots=retries) if retries else set()
+    return [DueRun(*s) for s in due + [r for r in retries if r not in retried]]
+
+
+def due_retries(*, engine: Engine, polls: Sequence[Poll], now: datetime, busy: set[tuple[str, str]]) -> list[Slot]:
+    """Failed sources whose retry time has come (a worker set `Source.next_retry_at` after the failure), unless a
+    run of theirs is queued or running: one retry run each, in a slot named after the retry time."""
+    by_source = {p.source_id: p for p in polls if p.kind != "sandbox"}
+    table = SQLModel.metadata.tables["source"]
+    query = select(table.c.id, table.c.next_retry_at).where(table.c.next_retry_at <= now,
+                                                             table.c.consecutive_failures > 0)  # fmt: skip
+    with engine.connect() as conn:
+        rows = list(conn.execute(query))
+    due = []
+    for source_id, at in rows:
+        poll = by_source.get(source_id)
+        if poll is not None and (poll.job, source_id) not in busy:
+            due.append((poll.job, source_id, retry_slot(at if at.tzinfo else at.replace(tzinfo=UTC))))
+    return due
 
 
 def busy_targets(*, engine: Engine, task_name: str) -> set[tuple[str, str]]:

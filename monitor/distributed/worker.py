@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+import signal
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from procrastinate import App
@@ -40,28 +42,67 @@ def ensure_ready(engine: Engine) -> None:
 
 def run_worker(
     settings: Settings, *, concurrency: int = DEFAULT_CONCURRENCY, queues: Iterable[str] | None = None,
-    name: str | None = None,
+    name: str | None = None, config_path: Path | None = None,
 ) -> None:  # fmt: skip
-    """Run jobs (all queues unless `queues`) until SIGINT/SIGTERM; a second signal stops at once."""
-    asyncio.run(_work(settings, concurrency=concurrency, queues=queues, name=name))
+    """Run jobs (all queues unless `queues`) until SIGINT/SIGTERM; a second signal stops at once.
+    With `config_path`, the file is reloaded on SIGHUP and when it changes (new sources, URLs, settings)."""
+    asyncio.run(_work(settings, concurrency=concurrency, queues=queues, name=name, config_path=config_path))
 
 
-def run_api_and_tick(settings: Settings) -> None:
+def run_api_and_tick(settings: Settings, *, config_path: Path | None = None) -> None:
     """The API (if this build has one) and a tick-only worker in one event loop, until SIGINT/SIGTERM.
 
     This process defers work and never runs a poll itself, so API latency does not depend on the job load.
     """
-    asyncio.run(_api_and_tick(settings))
+    asyncio.run(_api_and_tick(settings, config_path=config_path))
 
 
-async def _work(settings: Settings, *, concurrency: int, queues: Iterable[str] | None, name: str | None) -> None:
-    async with _runtime(settings, threads=concurrency) as rt:
+@contextlib.asynccontextmanager
+async def _config_watch(path: Path | None, settings: Settings, apply: Callable[[Settings], None]) -> AsyncIterator[None]:
+    """Reload `path` every few seconds when it changed, and on SIGHUP; `apply` runs in a worker thread."""
+    if path is None:
+        yield
+        return
+    from monitor.jobs.reload import CHECK_EVERY_S, ConfigReloader
+
+    reloader = ConfigReloader(path, settings, apply)
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def hangup() -> None:
+        reloader.request()
+        wake.set()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread: file changes only
+        loop.add_signal_handler(signal.SIGHUP, hangup)
+
+    async def watch() -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), CHECK_EVERY_S)
+            wake.clear()
+            await asyncio.to_thread(reloader.check)
+
+    task = asyncio.create_task(watch())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGHUP)
+
+
+async def _work(settings: Settings, *, concurrency: int, queues: Iterable[str] | None, name: str | None,
+                config_path: Path | None = None) -> None:  # fmt: skip
+    async with _runtime(settings, threads=concurrency) as rt, _config_watch(config_path, settings, rt.apply):
         log.info("worker %s: %d concurrent job(s), queues %s", name or "worker", concurrency,
                  ", ".join(queues) if queues else "all")  # fmt: skip
         await rt.app.run_worker_async(**_worker_options(rt, concurrency=concurrency, queues=queues, name=name))
 
 
-async def _api_and_tick(settings: Settings) -> None:
+async def _api_and_tick(settings: Settings, *, config_path: Path | None = None) -> None:
     async with _runtime(settings, threads=2) as rt:
         from monitor.jobs.contracts import sync_contract_files
 
@@ -85,8 +126,20 @@ async def _api_and_tick(settings: Settings) -> None:
                                                access_log=False))  # fmt: skip
         housekeeping = _housekeeping(settings, rt.engine)
         housekeeping.start()
+
+        def apply(new: Settings) -> None:
+            from monitor.jobs.reload import reconfigure_app
+            from monitor.jobs.scheduler import add_service_jobs, remove_service_jobs
+            from monitor.store.models import utcnow
+
+            rt.apply(new)  # the tick defers the new catalogue's slots
+            reconfigure_app(api, new)
+            remove_service_jobs(housekeeping)
+            add_service_jobs(housekeeping, new, rt.engine, now=utcnow())
+
         try:
-            await server.serve()  # returns on SIGINT/SIGTERM (uvicorn installs the handlers)
+            async with _config_watch(config_path, settings, apply):
+                await server.serve()  # returns on SIGINT/SIGTERM (uvicorn installs the handlers)
         finally:
             housekeeping.shutdown(wait=True)
             tick.cancel()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -21,6 +23,8 @@ from monitor.alerts.schedule import add_dispatch_job
 from monitor.config import Settings
 from monitor.jobs.contracts import ContractFileWatch, sync_contract_files
 from monitor.jobs.polls import Poll, polls_for
+from monitor.jobs.reload import CHECK_EVERY_S, ConfigReloader, Live, quiet_apscheduler, reconfigure_app
+from monitor.jobs.retry import Retries
 from monitor.jobs.runner import mark_interrupted, run_job, slot_for
 from monitor.redact import error_line
 from monitor.reports.schedule import add_nightly_job
@@ -86,6 +90,7 @@ def build_scheduler(
     workers: int = WORKERS,
     heartbeat_every: timedelta = HEARTBEAT_EVERY,
     now: datetime | None = None,
+    live: Live | None = None,
 ) -> BackgroundScheduler:
     """A scheduler (not started) with one job per configured source, id `<job>:<source>`, plus the heartbeat.
 
@@ -94,33 +99,82 @@ def build_scheduler(
     finds it claimed and skips it).
     """
     now = now or utcnow()
+    quiet_apscheduler()
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(workers)},
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
         timezone=UTC,
     )
+    live = live or Live(settings)
+    retries = Retries(scheduler, engine)
     for poll in polls_for(settings):
-        trigger = IntervalTrigger(
-            seconds=poll.every.total_seconds(),
-            start_date=next_slot_start(now, poll.every),
-            jitter=jitter_s(poll.every),
-            timezone=UTC,
-        )
-        extra: dict[str, Any] = {"next_run_time": now} if run_once_first else {}
-        scheduler.add_job(
-            partial(run_scheduled, settings, engine, fetcher, poll, beat),
-            trigger,
-            id=f"{poll.job}:{poll.source_id}",
-            name=f"{poll.job} {poll.source_id}",
-            misfire_grace_time=misfire_grace_s(poll.every),
-            max_instances=1,  # a slow poll is never overtaken by its next run
-            coalesce=True,  # runs missed while the process was busy or asleep become one
-            **extra,
-        )
+        add_poll_job(scheduler, live, engine, fetcher, poll, beat, retries, now=now, run_now=run_once_first)
     scheduler.add_job(beat.beat, IntervalTrigger(seconds=heartbeat_every.total_seconds(), timezone=UTC),
                       id="heartbeat", name="heartbeat", next_run_time=now)  # fmt: skip
     add_service_jobs(scheduler, settings, engine, now=now)
+    scheduler.monitor_live = live  # type: ignore[attr-defined]  # read by `apply_settings` on a reload
+    scheduler.monitor_poll_deps = (engine, fetcher, beat, retries)  # type: ignore[attr-defined]
     return scheduler
+
+
+def add_poll_job(scheduler: BaseScheduler, live: Live, engine: Engine, fetcher: Fetcher, poll: Poll, beat: Heartbeat,
+                 retries: Retries | None, *, now: datetime, run_now: bool = False) -> None:  # fmt: skip
+    trigger = IntervalTrigger(
+        seconds=poll.every.total_seconds(),
+        start_date=next_slot_start(now, poll.every),
+        jitter=jitter_s(poll.every),
+        timezone=UTC,
+    )
+    extra: dict[str, Any] = {"next_run_time": now} if run_now else {}
+    scheduler.add_job(
+        partial(run_scheduled, live.current, engine, fetcher, poll, beat, retries),
+        trigger,
+        id=f"{poll.job}:{poll.source_id}",
+        name=f"{poll.job} {poll.source_id}",
+        misfire_grace_time=misfire_grace_s(poll.every),
+        max_instances=1,  # a slow poll is never overtaken by its next run
+        coalesce=True,  # runs missed while the process was busy or asleep become one
+        replace_existing=True,  # a reload replaces a source whose URL or interval changed
+        **extra,
+    )
+
+
+def apply_settings(scheduler: BaseScheduler, settings: Settings, *, now: datetime | None = None) -> None:
+    """A reloaded configuration, in a running scheduler: sources added, changed or removed; service jobs rebuilt.
+
+    Sources whose URL and interval did not change keep their schedule (no burst of polls after an edit)."""
+    now = now or utcnow()
+    live: Live = scheduler.monitor_live  # type: ignore[attr-defined]
+    engine, fetcher, beat, retries = scheduler.monitor_poll_deps  # type: ignore[attr-defined]
+    old = {f"{p.job}:{p.source_id}": p for p in polls_for(live.settings)}
+    new = {f"{p.job}:{p.source_id}": p for p in polls_for(settings)}
+    live.settings = settings
+    for job_id in old.keys() - new.keys():
+        for gone in (job_id, f"retry:{job_id}"):
+            if scheduler.get_job(gone) is not None:
+                scheduler.remove_job(gone)
+    for job_id, poll in new.items():
+        before = old.get(job_id)
+        if before is None or (before.url, before.every, before.kind) != (poll.url, poll.every, poll.kind):
+            add_poll_job(scheduler, live, engine, fetcher, poll, beat, retries, now=now, run_now=before is None)
+    remove_service_jobs(scheduler)
+    add_service_jobs(scheduler, settings, engine, now=now)
+
+
+def remove_service_jobs(scheduler: BaseScheduler) -> None:
+    """Before a reload adds them again with the new settings; the old dispatcher's connections are closed."""
+    for job_id in SERVICE_JOBS:
+        job = scheduler.get_job(job_id)
+        if job is None:
+            continue
+        scheduler.remove_job(job_id)
+        for arg in job.args:
+            close = getattr(arg, "close", None)
+            if callable(close):
+                close()
+
+
+SERVICE_JOBS = ("sync-contracts", "deliver-alerts", "nightly-report")
 
 
 def add_service_jobs(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, now: datetime) -> None:
@@ -142,16 +196,34 @@ def _sync_contracts(watch: ContractFileWatch) -> None:
         log.error("sync contract files: %s", error_line(exc, []))
 
 
-def run_scheduled(settings: Settings, engine: Engine, fetcher: Fetcher, poll: Poll, beat: Heartbeat) -> None:
-    """One scheduled run: never raises, so APScheduler neither logs it a second time nor stops anything."""
+def run_scheduled(settings: Settings | Callable[[], Settings], engine: Engine, fetcher: Fetcher, poll: Poll,
+                  beat: Heartbeat, retries: Retries | None = None, *, is_retry: bool = False) -> None:  # fmt: skip
+    """One scheduled run: never raises, so APScheduler neither logs it a second time nor stops anything.
+
+    `settings` may be a function returning the live settings (a reload swaps them). A failure schedules a retry
+    (with `retries`): 1, 2, 4 ... minutes later, not only at the next slot."""
     now = utcnow()
+    current = settings() if callable(settings) else settings
+    # A retry runs inside an already claimed slot: it claims a slot of its own, named after its moment.
+    slot = f"retry-{now.isoformat(timespec='milliseconds')}" if is_retry else slot_for(now, poll.every)
+    ok: bool | None = None
     try:
-        run_job(engine=engine, job=poll.job, target=poll.source_id, slot=slot_for(now, poll.every),
-                fn=partial(poll.run, settings, engine, fetcher, poll.source_id, now), secrets=poll.secrets)  # fmt: skip
-    except Exception as exc:  # the claim failed (database down): the next slot tries again
+        result = run_job(engine=engine, job=poll.job, target=poll.source_id, slot=slot,
+                         fn=partial(poll.run, current, engine, fetcher, poll.source_id, now), secrets=poll.secrets)  # fmt: skip
+        ok = None if result is None else result.is_ok
+    except Exception as exc:  # the claim failed (database down): retried like a failed poll
         log.error("%s %s: cannot claim a run: %s", poll.job, poll.source_id, error_line(exc, poll.secrets))
+        ok = False
     finally:
         beat.beat()
+    if retries is None or ok is None:
+        return
+    job_id = f"{poll.job}:{poll.source_id}"
+    if ok:
+        retries.after_success(job_id=job_id, source_id=poll.source_id)
+    else:
+        retries.after_failure(job_id=job_id, source_id=poll.source_id, every=poll.every, now=now,
+                              run=partial(run_scheduled, settings, engine, fetcher, poll, beat, retries, is_retry=True))  # fmt: skip
 
 
 def start_service(
@@ -161,11 +233,14 @@ def start_service(
     stop: threading.Event | None = None,
     beat: Heartbeat = heartbeat,
     serve_api: bool = True,
+    config_path: Path | None = None,
+    reload: threading.Event | None = None,
 ) -> None:
     """Upgrade the database, then run the scheduler until SIGINT/SIGTERM (or `stop` is set); returns when stopped.
 
     A kill at any moment is safe: each source's poll is one unit of work, and slots are claimed in the database,
-    so a restart neither loses a committed result nor records a change twice.
+    so a restart neither loses a committed result nor records a change twice. With `config_path`, the file is
+    reloaded on SIGHUP (or when `reload` is set) and whenever its content changes.
     """
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -177,7 +252,8 @@ def start_service(
     if interrupted:
         log.warning("%d run(s) left unfinished by a previous process: recorded as interrupted, slots run again",
                     interrupted)  # fmt: skip
-    restore = _on_signals(stop)
+    reload = reload or threading.Event()
+    restore = _on_signals(stop, reload)
     try:
         with Fetcher(FetchPolicy(allow_hosts=tuple(settings.allow_hosts))) as fetcher:
             scheduler = build_scheduler(settings, engine, fetcher, beat=beat, run_once_first=run_once_first,
@@ -186,9 +262,24 @@ def start_service(
             targets = sum(1 for job in scheduler.get_jobs() if ":" in job.id)  # `<job>:<target>` ids
             log.info("scheduler started: %d job(s) on sources and sandboxes", targets)
             api = _serve_api(settings, engine) if serve_api else None
+            reloader = None
+            if config_path is not None:
+
+                def apply(new: Settings) -> None:
+                    apply_settings(scheduler, new)
+                    if api is not None:
+                        reconfigure_app(api.app, new)
+
+                reloader = ConfigReloader(config_path, settings, apply)
             try:
-                while not stop.wait(1.0):  # a timed wait keeps the main thread responsive to signals
-                    pass
+                checked = time.monotonic()
+                while not stop.wait(0.2):  # a timed wait keeps the main thread responsive to signals
+                    if reloader is not None and (reload.is_set() or time.monotonic() - checked >= CHECK_EVERY_S):
+                        if reload.is_set():
+                            reload.clear()
+                            reloader.request()
+                        checked = time.monotonic()
+                        reloader.check()
             finally:
                 log.info("stopping: waiting for running polls to finish")
                 if api is not None:
@@ -215,11 +306,15 @@ def _serve_api(settings: Settings, engine: Engine) -> Any:
     return server
 
 
-def _on_signals(stop: threading.Event) -> Callable[[], None]:
-    """SIGINT/SIGTERM set `stop` once; a second signal gets the default behaviour (a kill is safe, see above)."""
+def _on_signals(stop: threading.Event, reload: threading.Event | None = None) -> Callable[[], None]:
+    """SIGINT/SIGTERM set `stop` once; a second signal gets the default behaviour (a kill is safe, see above).
+    SIGHUP sets `reload`: the configuration file is read again (the main loop does it, not the handler)."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None  # only the main thread may install handlers; the caller stops us through `stop`
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    hangup = signal.getsignal(signal.SIGHUP) if reload is not None else None
+    if reload is not None:
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: reload.set())
 
     def handle(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)
@@ -233,5 +328,7 @@ def _on_signals(stop: threading.Event) -> Callable[[], None]:
     def restore() -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if reload is not None and hangup is not None:
+            signal.signal(signal.SIGHUP, hangup)
 
     return restore

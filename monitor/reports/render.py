@@ -7,7 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from monitor.alerts.messages import MAX_BLOCKS, MAX_SECTION, cut, escape
+from monitor.alerts.messages import MAX_BLOCKS, MAX_SECTION, cut, escape, safe_url
+from monitor.alerts.messages import link as mrkdwn_link
 from monitor.reports.nightly import ReportData
 
 CHART_W, CHART_H, CHART_BASE = 420, 140, 120
@@ -94,13 +95,14 @@ def to_slack(data: ReportData, *, link: str | None = None) -> list[dict[str, Any
         sections.append(_more(f"*Failing sources ({len(data.failing_sources)}):*", items, len(data.failing_sources)))
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": cut(s, MAX_SECTION)}} for s in sections]
     if link:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Full report>"}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn_link(link, "Full report")}]})
     return blocks[:MAX_BLOCKS]
 
 
 def _title(entry: dict[str, Any]) -> str:
-    title = escape(cut(" ".join(entry["title"].split()), 150))
-    return f"<{entry['link']}|{title}>" if entry.get("link") else title
+    title = cut(" ".join(entry["title"].split()), 150)
+    # A feed's link is not trusted: only an http(s) URL becomes a link, with | < > encoded (see alerts.messages).
+    return mrkdwn_link(entry.get("link"), title) if safe_url(entry.get("link")) else escape(title)
 
 
 def _more(head: str, items: list[str], total: int) -> str:

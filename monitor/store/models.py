@@ -30,6 +30,7 @@ class Source(SQLModel, table=True):
     consecutive_failures: int = 0
     polls: int = 0
     not_modified: int = 0  # polls answered 304
+    next_retry_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))  # failed: retry
 
 
 class SpecSnapshot(SQLModel, table=True):

@@ -46,6 +46,7 @@ class SourceHealth:
     last_success_at: datetime | None
     consecutive_failures: int
     last_error: str | None
+    next_retry_at: datetime | None = None  # a failed source's next try (the scheduler's backoff)
 
     @property
     def state(self) -> str:
@@ -151,7 +152,8 @@ def platforms(*, session: Session, settings: Settings) -> list[PlatformView]:
 def _health(source: Source) -> SourceHealth:
     return SourceHealth(id=source.id, name=source.name, kind=source.kind, url=source.url,
                         last_polled_at=_utc(source.last_polled_at), last_success_at=_utc(source.last_success_at),
-                        consecutive_failures=source.consecutive_failures, last_error=source.last_error)  # fmt: skip
+                        consecutive_failures=source.consecutive_failures, last_error=source.last_error,
+                        next_retry_at=_utc(source.next_retry_at) if source.consecutive_failures else None)  # fmt: skip
 
 
 def _sandbox(session: Session, suite: str) -> SandboxHealth:

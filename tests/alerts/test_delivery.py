@@ -59,7 +59,7 @@ def test_an_outage_of_many_cycles_then_recovery_delivers_every_alert_once_in_ord
     assert posted_titles == [f"alert {n}" for n in range(36)]  # every one, once, in order
     assert len(slack.keys()) == len(set(slack.keys())) == 36
     assert {r.status for r in deliveries(db)} == {"sent"}
-    assert all(r.ts and r.channel == "#alerts" for r in deliveries(db))
+    assert all(r.ts and r.channel == slack.id_of("#alerts") for r in deliveries(db))
     dispatcher.close()
 
 
@@ -79,10 +79,10 @@ def test_a_crash_between_posting_and_marking_does_not_post_twice(
     assert len(slack.posts()) == 1
     assert [r.status for r in deliveries(db)] == ["sending", "pending", "pending"]
     restarted = Dispatcher(settings, db)
-    stats = restarted.run_once(now + timedelta(seconds=30))  # the dead claim still holds: nothing happens
+    stats = restarted.run_once(now + timedelta(seconds=10))  # the dead claim still holds: nothing happens
     assert stats.sent == 0 and len(slack.posts()) == 1
-    slack.script = ["500"]  # claim expired, but the history cannot be read yet: still nothing is posted
-    stats = restarted.run_once(now + timedelta(minutes=3))
+    slack.script = ["500"]  # claim expired (seconds, not minutes), but the history cannot be read yet: no post
+    stats = restarted.run_once(now + timedelta(seconds=20))
     assert stats.failed == 1 and len(slack.posts()) == 1 and deliveries(db)[0].status == "sending"
     stats = restarted.run_once(now + timedelta(minutes=4))  # found in the history: marked, not re-posted
     assert stats.recovered == 1 and stats.sent == 3
@@ -132,7 +132,7 @@ def test_a_config_problem_is_reported_in_one_line_and_the_alert_kept(
         settings = make_settings(slack, database_url, slack={"token": "xoxb-wrong-secret", "base_url": slack.base_url,
                                                             "default_channel": "#alerts"})  # fmt: skip
     else:
-        slack.channels = {"#elsewhere"}
+        slack.channels = {"elsewhere": "C0ELSEWHERE"}
         settings = make_settings(slack, database_url)
     now = utcnow()
     add_alert(db, 0, now=now)
@@ -146,6 +146,6 @@ def test_a_config_problem_is_reported_in_one_line_and_the_alert_kept(
     assert row.status == "pending" and problem in (row.last_error or "")
     assert row.next_attempt_at.replace(tzinfo=now.tzinfo) - now == settings.alerts.max_backoff
     if problem == "channel_not_found":  # fixed by the operator: delivered on the next attempt
-        slack.channels = None
+        slack.channels["alerts"] = "C0ALERTS01"
         Dispatcher(settings, db).run_once(now + settings.alerts.max_backoff)
         assert len(slack.posts()) == 1 and deliveries(db)[0].status == "sent"

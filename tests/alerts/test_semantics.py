@@ -52,7 +52,7 @@ def test_grouping_waits_then_batches_and_follow_ups_go_in_the_thread(
     add_alert(db, 2, now=t1, state="resolved")  # the last one: the parent is rewritten as resolved
     dispatcher.run_once(t1 + timedelta(seconds=1))
     assert slack.posts()[3]["thread_ts"] == first["ts"]
-    assert slack.updates == [{"channel": "#alerts", "ts": first["ts"], "text": f"Resolved: {first['text'][:4000]}"
+    assert slack.updates == [{"channel": slack.id_of("#alerts"), "ts": first["ts"], "text": f"Resolved: {first['text'][:4000]}"
                               .split("\n")[0]}]  # fmt: skip
 
     # alert 3 fires again: within the repeat interval it is suppressed, after it a "still firing" reply

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -103,8 +104,8 @@ def test_monitor_demo_command_prints_the_flip_and_stops_cleanly_on_ctrl_c(tmp_pa
     workdir = tmp_path / "demo"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "monitor", "demo", "--port", "0", "--speed", "5",
-                             "--workdir", str(workdir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)  # fmt: skip
+                             "--workdir", "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=tmp_path)  # fmt: skip  # a relative --workdir
     lines: list[str] = []
     try:
         assert proc.stdout is not None
@@ -130,6 +131,18 @@ def test_monitor_demo_command_prints_the_flip_and_stops_cleanly_on_ctrl_c(tmp_pa
     assert rest.strip().endswith("stopped")
     assert "Traceback" not in errors, errors
     assert (workdir / "monitor.yaml").is_file()  # --workdir keeps the config and the database
+    # The commands it printed work from any folder (the config's paths and --config are absolute).
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    printed = [line.strip() for line in output.splitlines() if line.strip().startswith("monitor ")]
+    assert any(c.startswith("monitor gate ") for c in printed) and any(c.startswith("monitor changes") for c in printed)
+    for command in printed:
+        if command.startswith(("monitor gate ", "monitor changes ", "monitor announcements ")):
+            words = shlex.split(command.split("   (")[0])
+            done = subprocess.run([sys.executable, "-m", *words], cwd=elsewhere, capture_output=True, text=True,
+                                  timeout=60)  # fmt: skip
+            assert done.returncode in (0, 1), (command, done.stderr)  # 1: the gate fails, as the banner says
+            assert not done.stderr.startswith("error:"), (command, done.stderr)
 
 
 def test_monitor_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:

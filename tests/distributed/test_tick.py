@@ -61,3 +61,35 @@ def test_each_slot_is_deferred_once_and_a_busy_target_waits(tmp_path: Path, pg: 
                 assert queued(pg) == [("shop/s1", slot), ("shop/s2", slot)]
 
     asyncio.run(scenario())
+
+
+def test_a_failed_poll_is_deferred_again_when_its_retry_time_comes(tmp_path: Path, pg: Engine, pg_url: str) -> None:
+    import random
+
+    from sqlmodel import select
+
+    from monitor.jobs.retry import retry_slot, store_outcome
+    from monitor.store.models import Source
+
+    settings = load_settings(write_config(tmp_path, pg_url, {"s0": {"url": "http://127.0.0.1:9/s0.json",
+                                                                    "every": "6h"}}))  # fmt: skip
+    (poll,) = Runtime(settings=settings, engine=pg, fetcher=None, app=None).polls.values()  # type: ignore[arg-type]
+    with session_scope(pg) as session:
+        queries.ensure_source(session=session, source_id="shop/s0", platform="shop", name="s0", kind="spec",
+                              url="http://127.0.0.1:9/s0.json")  # fmt: skip
+        queries.claim_run(session=session, job="poll-specs", target="shop/s0", slot=slot_for(NOW, EVERY))
+        queries.record_failure(session=session, source_id="shop/s0", now=NOW, error="HTTP 502")
+    at = store_outcome(engine=pg, source_id="shop/s0", every=EVERY, ok=False, now=NOW, rng=random.Random(1))
+    assert at is not None and timedelta(seconds=48) <= at - NOW <= timedelta(minutes=1)
+    assert due_runs(engine=pg, polls=[poll], now=NOW + timedelta(seconds=30), task_name=TASK_RUN) == []
+    (retry,) = due_runs(engine=pg, polls=[poll], now=NOW + timedelta(minutes=1), task_name=TASK_RUN)
+    assert retry == DueRun("poll-specs", "shop/s0", retry_slot(at))  # not the 6-hour slot
+    with session_scope(pg) as session:
+        queries.claim_run(session=session, job="poll-specs", target="shop/s0", slot=retry.slot)
+        queries.record_failure(session=session, source_id="shop/s0", now=NOW, error="HTTP 502")
+    assert due_runs(engine=pg, polls=[poll], now=NOW + timedelta(minutes=1), task_name=TASK_RUN) == []  # ran once
+    second = store_outcome(engine=pg, source_id="shop/s0", every=EVERY, ok=False, now=NOW + timedelta(minutes=1))
+    assert second is not None and timedelta(seconds=95) <= second - NOW - timedelta(minutes=1) <= timedelta(minutes=2)
+    assert store_outcome(engine=pg, source_id="shop/s0", every=EVERY, ok=True, now=NOW) is None
+    with session_scope(pg) as session:
+        assert session.exec(select(Source.next_retry_at)).one() is None

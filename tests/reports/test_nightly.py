@@ -139,7 +139,7 @@ def test_the_nightly_report_is_stored_sent_once_to_slack_and_webhooks_and_served
     with Dispatcher(settings, db) as dispatcher:
         dispatcher.run_once(NOW + timedelta(minutes=6))
     [posted] = slack.posts()
-    assert posted["channel"] == "#api-changes" and posted["text"] == "API monitor report 2026-11-28"
+    assert posted["channel"] == slack.id_of("#api-changes") and posted["text"] == "API monitor report 2026-11-28"
     assert posted["blocks"][-1]["elements"][0]["text"] == "<https://monitor.example.com/reports/2026-11-28|Full report>"
     [body] = hook.bodies
     assert body["alerts"][0]["kind"] == "report" and "Upcoming removals" in body["alerts"][0]["text"]

@@ -53,6 +53,7 @@ def status(session: SessionDep, settings: SettingsDep) -> StatusPublic:
             last_success_at=_aware(row.last_success_at) if row else None, last_error=row.last_error if row else None,
             consecutive_failures=row.consecutive_failures if row else 0,
             healthy=bool(row and row.last_success_at and row.consecutive_failures == 0),
+            next_retry_at=_aware(row.next_retry_at) if row and row.consecutive_failures else None,
         ))  # fmt: skip
     sandboxes = []
     for platform, config in settings.platforms.items():
