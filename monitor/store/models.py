@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from monitor.store.types import UtcDateTime as DateTime  # stores UTC: SQLite would drop the offset
 
 
 def utcnow() -> datetime:
