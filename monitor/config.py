@@ -155,6 +155,8 @@ class Api(_Strict):
     tokens: list[ApiToken] = Field(default_factory=list)
     decision_cache: Duration = timedelta(seconds=5)  # reuse a gate decision this long per integration/env; 0: off
     public_dashboard: bool = False  # serve the dashboard at / without a token (a trusted network, `monitor demo`)
+    max_header_bytes: int = Field(32 * 1024, ge=1024, le=1024 * 1024)  # request line + headers; over it: 431
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=1024 * 1024 * 1024)  # over it: 413, refused unread
 
 
 AlertMatch = dict[str, str]  # label -> value; labels: kind, platform, source, level, suite, operation, category

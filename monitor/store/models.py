@@ -318,3 +318,10 @@ class Report(SQLModel, table=True):
     html: str = Field(default="")
     slack: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # blocks
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Heartbeat(SQLModel, table=True):
+    """A row rewritten by a probe (`/readyz`): a readiness that only reads stays green on a full or read-only disk."""
+
+    name: str = Field(primary_key=True, max_length=200)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
