@@ -62,7 +62,7 @@ def test_a_huge_header_is_refused_early_while_healthz_stays_fast(live: ApiServer
     flood.start()
     latencies = []
     try:
-        while flood.is_alive() and len(latencies) < 200:
+        while len(latencies) < 5 or (flood.is_alive() and len(latencies) < 200):
             started = time.monotonic()
             assert client.get("/healthz").status_code == 200
             latencies.append(time.monotonic() - started)
@@ -71,7 +71,7 @@ def test_a_huge_header_is_refused_early_while_healthz_stays_fast(live: ApiServer
     assert not flood.is_alive()
     assert sent[0] < 16 * 1024 * 1024, f"the server read {sent[0]} bytes of one header"
     assert answer and answer[0].startswith(b"HTTP/1.1 431 "), answer
-    assert max(latencies) < 0.5, max(latencies)
+    assert max(latencies) < 1.0, max(latencies)  # a 2-core machine shared with other work: generous, not 18 s
 
 
 def test_a_header_over_the_limit_gets_431_and_one_under_it_is_answered(client: httpx.Client) -> None:
