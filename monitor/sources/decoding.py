@@ -23,7 +23,7 @@ class DecodeError(ValueError):
 class CappedDecoder:
     """Decodes one body, chunk by chunk; `feed(raw, room)` returns at most `room` decoded bytes.
 
-    Bytes that would decode past `room` are kept back; `pending` says whether there are any, which a caller that
+    What would decode past `room` is kept back undecoded; `pending` says whether anything is, which a caller that
     asked for one byte more than its cap reads as "the body is larger than the cap".
     """
 
@@ -46,7 +46,7 @@ class CappedDecoder:
 
     @property
     def pending(self) -> bool:
-        """Whether decoded bytes were kept back for lack of room: the body is longer than the room allowed."""
+        """Whether bytes were kept back for lack of room: the body is longer than the room allowed."""
         return bool(self._tail)
 
     def feed(self, raw: bytes, room: int) -> bytes:
