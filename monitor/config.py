@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from monitor.errors import ConfigError
+from monitor.redact import register_secrets
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -191,6 +192,8 @@ class Api(_Strict):
     tokens: list[ApiToken] = Field(default_factory=list)
     decision_cache: Duration = timedelta(seconds=5)  # reuse a gate decision this long per integration/env; 0: off
     public_dashboard: bool = False  # serve the dashboard at / without a token (a trusted network, `monitor demo`)
+    max_header_bytes: int = Field(32 * 1024, ge=1024, le=1024 * 1024)  # request line + headers; over it: 431
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=1024 * 1024 * 1024)  # over it: 413, refused unread
 
 
 AlertMatch = dict[str, str]  # label -> value; labels: kind, platform, source, level, suite, operation, category
@@ -371,22 +374,38 @@ def _indexes(settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
         return entry[1], entry[2]
 
 
-def expand_placeholders(value: Any, file: str, path: str = "") -> Any:
-    """Replace `${VAR}` with the environment's value; a missing variable names itself and its key."""
+def expand_placeholders(value: Any, file: str, path: str = "", found: set[str] | None = None) -> Any:
+    """Replace `${VAR}` with the environment's value; a missing variable names itself and its key. The values put
+    in are added to `found`: secrets come from the environment this way, so they are masked wherever they appear."""
     if isinstance(value, str):
 
         def sub(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:
                 raise ConfigError(f"{file}: {path or 'value'}: environment variable {name} is not set")
+            if found is not None:
+                found.add(os.environ[name])
             return os.environ[name]
 
         return _PLACEHOLDER.sub(sub, value)
     if isinstance(value, dict):
-        return {k: expand_placeholders(v, file, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        return {k: expand_placeholders(v, file, f"{path}.{k}" if path else str(k), found) for k, v in value.items()}
     if isinstance(value, list):
-        return [expand_placeholders(v, file, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [expand_placeholders(v, file, f"{path}[{i}]", found) for i, v in enumerate(value)]
     return value
+
+
+def secret_values(value: Any) -> list[str]:
+    """Every SecretStr value in a settings tree (tokens, sandbox credentials, webhook headers)."""
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, BaseModel):
+        return [s for name in type(value).model_fields for s in secret_values(getattr(value, name))]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in secret_values(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in secret_values(v)]
+    return []
 
 
 def load_settings(path: str | Path | None = None, *, environ: dict[str, str] | None = None) -> Settings:
@@ -412,14 +431,17 @@ def load_settings(path: str | Path | None = None, *, environ: dict[str, str] | N
             raise ConfigError(f"{file}: the configuration must be a mapping of keys")
     elif explicit:
         raise ConfigError(f"{file}: configuration file not found")
-    data = expand_placeholders(data, str(file))
+    substituted: set[str] = set()
+    data = expand_placeholders(data, str(file), found=substituted)
     data = paths_relative_to(data, file.absolute().parent)
     if env.get("MONITOR_DATABASE_URL"):
         data["database_url"] = env["MONITOR_DATABASE_URL"]
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_first_error(file, exc)) from exc
+    register_secrets([*substituted, *secret_values(settings)])  # masked in every URL shown, whatever the parameter
+    return settings
 
 
 def _first_error(file: Path, exc: ValidationError) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
@@ -43,6 +44,16 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
+# Values the configuration marks secret (`${VAR}` placeholders, SecretStr fields), registered when it is loaded: masked
+# in URLs whatever the parameter that carries them is called (`?c=<key>`, a path segment).
+_REGISTERED: set[str] = set()
+_REGISTERED_LOCK = threading.Lock()
+MIN_REGISTERED_CHARS = 4  # shorter values (`${PAGE_SIZE}` = 50) would mask ordinary digits and words everywhere
+# A registered value is masked inside longer text (a path, a parameter holding more) only from this length: a
+# placeholder may hold a plain word (`${STAGE}` = prod), which must not eat `/products`. Real keys are longer.
+MIN_EMBEDDED_CHARS = 8
+
+
 class SecretLike(Protocol):
     """Anything holding a secret the way pydantic's `SecretStr` does."""
 
@@ -65,19 +76,35 @@ def is_secret_header(name: str) -> bool:
     return lowered in _SECRET_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS)
 
 
+def register_secrets(values: Iterable[str | SecretLike | None]) -> None:
+    """Remember values the configuration marks secret, so every URL shown anywhere masks them by value."""
+    found = {_secret_value(v) for v in values}
+    with _REGISTERED_LOCK:
+        _REGISTERED.update(v for v in found if len(v) >= MIN_REGISTERED_CHARS)
+
+
+def registered_secrets() -> list[str]:
+    with _REGISTERED_LOCK:
+        return list(_REGISTERED)
+
+
 def redact_url(url: str) -> str:
-    """The URL with its userinfo password and secret query/fragment parameter values replaced by `***`."""
+    """The URL with its userinfo password, secret query/fragment parameter values and any registered secret (in a
+    parameter of any name or in the path) replaced by `***`."""
     try:
         parts = urlsplit(url)
     except ValueError:
         # An unparsable URL may still hold a secret anywhere; say nothing rather than leak it.
         return MASK
+    registered = registered_secrets()
     netloc = _redact_netloc(parts.netloc)
-    query = _redact_params(parts.query)
-    fragment = _redact_params(parts.fragment)
-    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+    embedded = [secret for secret in registered if len(secret) >= MIN_EMBEDDED_CHARS]
+    path = redact_text(parts.path, embedded) if embedded else parts.path
+    query = _redact_params(parts.query, registered)
+    fragment = _redact_params(parts.fragment, registered)
+    if (netloc, path, query, fragment) == (parts.netloc, parts.path, parts.query, parts.fragment):
         return url  # nothing to mask: as written (urlunsplit would turn sqlite:///x into sqlite:/x)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+    return urlunsplit((parts.scheme, netloc, path, query, fragment))
 
 
 def secrets_in_url(url: str) -> list[str]:
@@ -93,6 +120,8 @@ def secrets_in_url(url: str) -> list[str]:
         found.append(password if has_password else user)
     for params in (parts.query, parts.fragment):
         found.extend(value for name, value in _split_params(params) if value and is_secret_param(unquote_plus(name)))
+    after_host = unquote_plus(urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
+    found.extend(secret for secret in registered_secrets() if _holds(after_host, secret))  # the host stays readable
     return [s for value in found if value for s in (value, unquote_plus(value))]
 
 
@@ -135,17 +164,29 @@ def _split_params(params: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _redact_params(params: str) -> str:
+def _redact_params(params: str, registered: Iterable[str] = ()) -> str:
     """Mask values in `a=1&b=2` text in place, leaving the other parameters byte-for-byte as they were."""
     if not params:
         return params
     items = []
     for item in params.split("&"):
         name, has_value, value = item.partition("=")
-        if has_value and value and is_secret_param(unquote_plus(name)):
+        if has_value and value and (is_secret_param(unquote_plus(name)) or _holds_any(value, registered)):
             item = f"{name}={MASK}"
         items.append(item)
     return "&".join(items)
+
+
+def _holds_any(value: str, secrets: Iterable[str]) -> bool:
+    decoded = unquote_plus(value)
+    return any(_holds(decoded, secret) for secret in secrets)
+
+
+def _holds(text: str, secret: str) -> bool:
+    """Whether `text` is the secret, or contains it and it is long enough to be told from an ordinary word."""
+    if len(secret) >= MIN_EMBEDDED_CHARS:
+        return secret in text
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", text) is not None
 
 
 _ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")

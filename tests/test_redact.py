@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from pydantic import SecretStr
 
+from monitor import redact
+from monitor.config import load_settings
 from monitor.redact import (
     is_secret_header,
     is_secret_param,
@@ -136,3 +141,47 @@ def test_signed_platform_urls_lose_their_signature_and_token(url: str, masked: s
 
 def test_the_tiktok_access_token_header_is_masked() -> None:
     assert redact_headers({"x-tts-access-token": "TTP_x", "x-tts-shop": "1"})["x-tts-access-token"] == "***"
+@pytest.fixture
+def registered() -> Iterator[None]:
+    """Secrets registered by a test are forgotten after it (the registry is process-wide)."""
+    before = set(redact._REGISTERED)
+    yield
+    redact._REGISTERED.clear()
+    redact._REGISTERED.update(before)
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("https://h/spec?c=Zq81-unnamed-KEY&page=2", "https://h/spec?c=***&page=2"),
+        ("https://h/spec?c=prefix.Zq81-unnamed-KEY", "https://h/spec?c=***"),
+        ("https://h/spec?c=Zq81%2Dunnamed%2DKEY", "https://h/spec?c=***"),
+        ("https://h/keys/Zq81-unnamed-KEY/spec.json", "https://h/keys/***/spec.json"),
+        ("https://h/spec#c=Zq81-unnamed-KEY", "https://h/spec#c=***"),
+        ("https://h/spec?stage=prod&p=products", "https://h/spec?stage=***&p=products"),
+        ("https://prod.example.com/products/spec", "https://prod.example.com/products/spec"),
+    ],
+)
+def test_values_the_configuration_marks_secret_are_masked_whatever_the_parameter(
+    registered: None, url: str, masked: str
+) -> None:
+    """Attack: a secret passed in a parameter whose name says nothing (`c=`) or in the path."""
+    redact.register_secrets(["Zq81-unnamed-KEY", "prod", "ab", None])  # "ab": too short to mask anything
+    assert redact_url(url) == masked
+    assert "Zq81-unnamed-KEY" not in redact_text(f"GET {url}: HTTP 500", secrets_in_url(url))
+
+
+def test_loading_the_configuration_registers_placeholders_and_secret_fields(
+    registered: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPEC_CODE", "pl4ceholder-value-1")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        "platforms:\n  p:\n    specs:\n      s: {url: 'https://h/spec?code=${SPEC_CODE}'}\n"
+        "    sandbox:\n      base_url: https://sandbox.h\n      auth: {type: bearer, token: s3cret-field-2}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    (_, _, source) = settings.spec_sources()[0]
+    assert redact_url(source.url) == "https://h/spec?code=***"
+    assert redact_url("https://sandbox.h/x?t=s3cret-field-2") == "https://sandbox.h/x?t=***"

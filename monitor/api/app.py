@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
 from monitor.api import errors
+from monitor.api.headers import ResponseHeaders
+from monitor.api.limits import RequestLimits
 from monitor.api.metrics import Metrics
 from monitor.api.routes import acks, audit, gate, health, status
 from monitor.config import Settings
 from monitor.gate.service import GateService
 from monitor.reports.routes import build_router as reports_router
-from monitor.web.dashboard import dashboard_router
+from monitor.web.access import DashboardDenied, denied_page, require_read_access
+from monitor.web.dashboard import SECURITY_HEADERS, dashboard_router
 
 API_V1 = "/api/v1"
 
@@ -28,8 +33,10 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         yield
         service.recorder.close()  # the decisions answered last are written before the process ends
 
-    app = FastAPI(
+    # /docs and /redoc with their scripts and styles served from the fastapi-offline package: the service runs offline.
+    app = FastAPIOffline(
         lifespan=lifespan,
+        static_url="/docs-assets",
         title="monitor status API",
         version="1",
         description="Deployment gate, source and sandbox health, waivers and audit trail. "
@@ -40,6 +47,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.metrics = Metrics(engine)
     app.state.gate = service
     errors.install(app)
+    app.add_middleware(RequestLimits, settings=settings, max_body_bytes=settings.api.max_body_bytes)
+    app.add_middleware(ResponseHeaders)
     api = APIRouter(prefix=API_V1)
     for module in (gate, status, acks, audit):
         api.include_router(module.router)
@@ -48,6 +57,12 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
 
     # -- routers of other features (dashboard at /, reports) are included below this line -------------------------
     app.include_router(dashboard_router)
-    app.include_router(reports_router(engine))  # /reports/latest, /reports/{date}: open, as the dashboard (links)
+    # /reports/latest, /reports/{date} show what the dashboard shows (authors included): its access rule, its headers.
+    app.include_router(reports_router(engine, dependencies=[Depends(require_read_access)],
+                                      headers={**SECURITY_HEADERS, "Cache-Control": "no-store"}))  # fmt: skip
+
+    @app.exception_handler(DashboardDenied)
+    async def dashboard_denied(_request: Request, exc: DashboardDenied) -> HTMLResponse:
+        return denied_page(exc)
 
     return app

@@ -91,7 +91,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code, "error")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # Starlette lists only the first route's methods; a path can have several
             headers["Allow"] = ", ".join(allowed_methods(request))

@@ -11,8 +11,8 @@ from monitor.api.deps import NAME_PATTERN
 
 
 def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """Every time in and out is UTC: an offset given (`-08:00`) is converted, a naive time is taken as UTC."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_aware)]

@@ -9,6 +9,7 @@ import time
 import uvicorn
 from fastapi import FastAPI
 
+from monitor.api.limits import DEFAULT_MAX_HEADER_BYTES, HeadLimitedHttpTools
 from monitor.errors import ConfigError
 
 STARTUP_TIMEOUT_S = 10.0
@@ -18,8 +19,15 @@ SWITCH_INTERVAL_S = 0.001
 class ApiServer:
     """uvicorn in a daemon thread: `start()` returns once it listens (or raises), `stop()` drains and joins."""
 
-    def __init__(self, app: FastAPI, *, host: str, port: int, log_level: str = "warning") -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")
+    def __init__(
+        self, app: FastAPI, *, host: str, port: int, log_level: str = "warning", max_header_bytes: int | None = None
+    ) -> None:
+        settings = getattr(app.state, "settings", None)
+        if max_header_bytes is None:
+            max_header_bytes = settings.api.max_header_bytes if settings is not None else DEFAULT_MAX_HEADER_BYTES
+        # httptools with a cap on the request head (monitor.api.limits); h11, if ever chosen, reads the same number.
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
+                                http=HeadLimitedHttpTools, h11_max_incomplete_event_size=max_header_bytes)  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="monitor-api", daemon=True)
         self.host = host

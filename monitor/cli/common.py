@@ -43,12 +43,12 @@ def write_json(items: list[dict[str, Any]]) -> None:
 
 
 def utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every time we store is UTC."""
+    """The moment in UTC (what every table shows); a naive one is taken as UTC."""
     from datetime import UTC
 
     if moment is None:
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def when(moment: datetime | None) -> str:

@@ -147,7 +147,7 @@ def parse_expiry(expires: str | None, duration: str | None, now: datetime) -> da
         moment = datetime.fromisoformat(expires.strip())
     except ValueError as exc:
         raise InputError(f"--expires: {expires!r} is not a date (2026-12-31) or an ISO time") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @ack_app.command("create")

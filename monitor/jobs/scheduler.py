@@ -235,8 +235,11 @@ def start_service(
     serve_api: bool = True,
     config_path: Path | None = None,
     reload: threading.Event | None = None,
+    policy: FetchPolicy | None = None,
 ) -> None:
     """Upgrade the database, then run the scheduler until SIGINT/SIGTERM (or `stop` is set); returns when stopped.
+
+    Stopping waits for running polls, at most the fetch deadline (`policy.deadline_s`): it bounds every fetch whole.
 
     A kill at any moment is safe: each source's poll is one unit of work, and slots are claimed in the database,
     so a restart neither loses a committed result nor records a change twice. With `config_path`, the file is
@@ -255,7 +258,7 @@ def start_service(
     reload = reload or threading.Event()
     restore = _on_signals(stop, reload)
     try:
-        with Fetcher(FetchPolicy(allow_hosts=tuple(settings.allow_hosts))) as fetcher:
+        with Fetcher(policy or FetchPolicy(allow_hosts=tuple(settings.allow_hosts))) as fetcher:
             scheduler = build_scheduler(settings, engine, fetcher, beat=beat, run_once_first=run_once_first,
                                         now=started_at)  # fmt: skip
             scheduler.start()

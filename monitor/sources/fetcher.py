@@ -10,10 +10,14 @@ Usage:
 Every URL, including every redirect hop, passes the host guard before a connection is opened: only http and https,
 and no loopback, private, link-local (cloud metadata), multicast, reserved or unspecified address unless the host is
 listed in `allow_hosts`. Bodies are read while streaming and abandoned as soon as they pass `max_bytes`.
+
+The whole fetch has one deadline, enforced on every socket operation (connect, TLS handshake, each write and read):
+a server that trickles its response headers one byte at a time cannot hold a poll past it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import http.cookiejar
 import ipaddress
 import random
@@ -35,6 +39,7 @@ import httpx
 from monitor import __version__
 from monitor.errors import BlockedHostError, FetchError, FetchTimeout, ResponseTooLarge
 from monitor.redact import install_log_redaction, is_secret_header, redact_text, redact_url, secrets_in_url
+from monitor.sources.decoding import ACCEPT_ENCODING, CappedDecoder, DecodeError, UnsupportedEncoding
 
 PROJECT_URL = "https://github.com/monitor/monitor"
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+{PROJECT_URL})"
@@ -48,6 +53,8 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRYABLE_CAUSES = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # NAT64 (RFC 6052) embeds an IPv4 address in its last 32 bits; a gateway would forward to that address.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# The monotonic deadline of the fetch running in this thread; the sockets read it (see `_DeadlineStream`).
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("fetch_deadline", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +219,65 @@ class _GuardedBackend(httpcore.SyncBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         address = self._guard.address_for(host, port)
-        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+        timeout = _within_deadline(timeout, _ConnectDeadline, "connecting")
+        return _DeadlineStream(super().connect_tcp(address, port, timeout, local_address, socket_options))
+
+
+class _DeadlinePassed(Exception):
+    """Marks a timeout raised because the whole fetch's deadline passed (not one read's timeout)."""
+
+
+class _ConnectDeadline(httpcore.ConnectTimeout, _DeadlinePassed):
+    pass
+
+
+class _ReadDeadline(httpcore.ReadTimeout, _DeadlinePassed):
+    pass
+
+
+class _WriteDeadline(httpcore.WriteTimeout, _DeadlinePassed):
+    pass
+
+
+def _within_deadline(timeout: float | None, error: type[Exception], doing: str) -> float | None:
+    """The timeout for one socket operation, shortened to what is left of the fetch's deadline; raise when none is."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error(f"deadline passed while {doing}")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write waits at most until the fetch's deadline.
+
+    httpx's read timeout bounds each read alone: a server sending one header byte every few seconds never trips it,
+    so the deadline has to be applied here, where the wait for response headers happens too. Pooled connections are
+    reused across fetches, so the deadline is read per call (from `_DEADLINE`), not fixed when the socket is made.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _within_deadline(timeout, _ReadDeadline, "waiting for the response"))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _within_deadline(timeout, _WriteDeadline, "sending the request"))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        timeout = _within_deadline(timeout, _ConnectDeadline, "in the TLS handshake")
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
 
 
 def _guarded_transport(guard: HostGuard) -> httpx.HTTPTransport:
@@ -270,7 +335,8 @@ class Fetcher:
             follow_redirects=False,  # each hop must pass the host guard before we connect to it
             trust_env=False,  # an environment proxy would make the connection the guard checked; .netrc adds secrets
             cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
-            headers={"User-Agent": self.policy.user_agent},
+            # Only what CappedDecoder decodes (httpx would also offer br or zstd when their packages are installed).
+            headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     def __enter__(self) -> Self:
@@ -331,7 +397,8 @@ class Fetcher:
             try:
                 reply = self._get_once(url, headers, deadline)
             except FetchError as exc:
-                if is_last or not isinstance(exc.__cause__, _RETRYABLE_CAUSES):
+                out_of_time = time.monotonic() >= deadline
+                if is_last or out_of_time or not isinstance(exc.__cause__, _RETRYABLE_CAUSES):
                     raise
                 delay = self._backoff_s(attempt)
             else:
@@ -342,7 +409,7 @@ class Fetcher:
             self._pause(delay, deadline, url)
 
     def _get_once(self, url: httpx.URL, headers: dict[str, str], deadline: float) -> _Reply:
-        with self._host_slot(url, deadline), _translated_errors(url):
+        with self._host_slot(url, deadline), _deadline_set(deadline), _translated_errors(url, deadline, self.policy.deadline_s):
             request = self._client.build_request("GET", url, headers=headers)
             response = self._client.send(request, stream=True)
             try:
@@ -353,30 +420,41 @@ class Fetcher:
             return _Reply(response.status_code, response.headers, body)
 
     def _read_body(self, response: httpx.Response, url: httpx.URL, deadline: float) -> bytes:
-        """The decoded body, refused as soon as it passes the cap, so a huge or endless body costs at most the cap."""
+        """The decoded body, refused as soon as it passes the cap, so a huge or endless body costs at most the cap.
+
+        The raw bytes are decoded here (`CappedDecoder`), never more than one byte past the cap: a gzip bomb stops at
+        the cap exactly, however much one compressed chunk would expand to."""
         limit = self.policy.max_bytes
+        encoding = response.headers.get("Content-Encoding")
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if not encoding and declared.isdigit() and int(declared) > limit:
             raise ResponseTooLarge(
                 f"GET {_shown(url)}: Content-Length {declared} bytes exceeds the {limit}-byte cap",
                 url=_shown(url),
                 status=response.status_code,
             )
-        body = bytearray()
-        # iter_bytes yields decoded bytes, so the cap also holds against a gzip bomb.
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > limit:
-                raise ResponseTooLarge(
-                    f"GET {_shown(url)}: body exceeds the {limit}-byte cap (stopped after {len(body)} bytes)",
-                    url=_shown(url),
-                    status=response.status_code,
-                )
-            if time.monotonic() > deadline:
-                raise FetchTimeout(
-                    f"GET {_shown(url)}: body still arriving after the {self.policy.deadline_s} s deadline",
-                    url=_shown(url),
-                )
+        try:
+            decoder = CappedDecoder(encoding)
+            body = bytearray()
+            for raw in response.iter_raw():
+                body += decoder.feed(raw, limit + 1 - len(body))
+                if len(body) > limit:
+                    break
+                if time.monotonic() > deadline:
+                    raise FetchTimeout(
+                        f"GET {_shown(url)}: body still arriving after the {self.policy.deadline_s} s deadline",
+                        url=_shown(url),
+                    )
+            else:
+                body += decoder.flush(limit + 1 - len(body))
+        except (UnsupportedEncoding, DecodeError) as exc:
+            raise FetchError(f"GET {_shown(url)}: undecodable body ({exc})", url=_shown(url)) from exc
+        if len(body) > limit or decoder.pending:
+            raise ResponseTooLarge(
+                f"GET {_shown(url)}: body exceeds the {limit}-byte cap (stopped after {len(body)} bytes)",
+                url=_shown(url),
+                status=response.status_code,
+            )
         return bytes(body)
 
     @contextmanager
@@ -408,11 +486,24 @@ class Fetcher:
 
 
 @contextmanager
-def _translated_errors(url: httpx.URL) -> Iterator[None]:
+def _deadline_set(deadline: float) -> Iterator[None]:
+    token = _DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+@contextmanager
+def _translated_errors(url: httpx.URL, deadline: float, deadline_s: float) -> Iterator[None]:
     """The one boundary where httpx's exceptions become ours: most specific first, chained, no secret in the text."""
     try:
         yield
     except httpx.TimeoutException as exc:
+        if isinstance(exc.__cause__, _DeadlinePassed) or time.monotonic() >= deadline:
+            doing = _DOING.get(type(exc), "waiting for the server")
+            raise FetchTimeout(f"GET {_shown(url)}: the {deadline_s} s deadline passed {doing}",
+                               url=_shown(url)) from exc  # fmt: skip
         raise FetchTimeout(f"GET {_shown(url)}: timed out ({_describe(exc, url)})", url=_shown(url)) from exc
     except httpx.ConnectError as exc:
         raise FetchError(f"GET {_shown(url)}: cannot connect ({_describe(exc, url)})", url=_shown(url)) from exc
@@ -420,6 +511,14 @@ def _translated_errors(url: httpx.URL) -> Iterator[None]:
         raise FetchError(f"GET {_shown(url)}: undecodable body ({_describe(exc, url)})", url=_shown(url)) from exc
     except httpx.HTTPError as exc:
         raise FetchError(f"GET {_shown(url)}: {_describe(exc, url)}", url=_shown(url)) from exc
+
+
+_DOING = {
+    httpx.ConnectTimeout: "connecting",
+    httpx.WriteTimeout: "sending the request",
+    httpx.ReadTimeout: "waiting for the response",
+    httpx.PoolTimeout: "waiting for a connection",
+}
 
 
 def _describe(exc: Exception, url: httpx.URL) -> str:

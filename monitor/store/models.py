@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from monitor.store.types import UtcDateTime as DateTime  # stores UTC: SQLite would drop the offset
 
 
 def utcnow() -> datetime:
@@ -336,3 +338,8 @@ class ObservedCapture(SQLModel, table=True):
     findings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # level -> count
     error: str | None = Field(default=None, max_length=1000)  # redacted
     observed_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+class Heartbeat(SQLModel, table=True):
+    """A row rewritten by a probe (`/readyz`): a readiness that only reads stays green on a full or read-only disk."""
+
+    name: str = Field(primary_key=True, max_length=200)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

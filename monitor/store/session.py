@@ -13,6 +13,7 @@ from sqlmodel import Session, create_engine
 
 from monitor.errors import StoreError
 from monitor.redact import redact_url
+from monitor.store.sqlite_files import check_writable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a poll cycle's writes are short; 30 s covers a concurrent CLI command
 
@@ -20,6 +21,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000  # a poll cycle's writes are short; 30 s covers 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for SQLite (WAL, busy timeout, foreign keys) or PostgreSQL (psycopg 3)."""
     if url.startswith("sqlite"):
+        check_writable(url)  # a read-only folder or -shm file: one clear error now, not a crash mid-job
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

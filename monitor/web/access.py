@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from monitor.config import Settings
@@ -58,6 +59,11 @@ def check_read_access(settings: Settings, authorization: str | None) -> None:
         raise DashboardDenied(401, "the token is not valid")
     if not grants(token, SCOPE):
         raise DashboardDenied(403, f"the token {token.name!r} lacks the read scope")
+
+
+def require_read_access(request: Request) -> None:
+    """The same rule as a route dependency (for `/reports/*`); the app answers DashboardDenied with `denied_page`."""
+    check_read_access(request.app.state.settings, request.headers.get("authorization"))
 
 
 def denied_page(exc: DashboardDenied) -> HTMLResponse:

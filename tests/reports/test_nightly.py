@@ -18,6 +18,7 @@ from monitor.api.app import create_app
 from monitor.api.server import ApiServer
 from monitor.config import Settings
 from monitor.engine.model import operation_key
+from monitor.gate.tokens import new_token, token_hash
 from monitor.reports.nightly import assemble
 from monitor.reports.render import to_slack
 from monitor.reports.schedule import run_nightly
@@ -46,6 +47,9 @@ def hook() -> Iterator[Receiver]:
         yield rec
 
 
+READ_TOKEN = new_token()  # reports follow the dashboard's access rule: a token with the read scope
+
+
 def settings_for(database_url: str, slack: FakeSlack | None = None, hook: Receiver | None = None) -> Settings:
     alerts: dict[str, Any] = {"group_wait": "0s", "dashboard_url": "https://monitor.example.com"}
     if slack:
@@ -57,6 +61,7 @@ def settings_for(database_url: str, slack: FakeSlack | None = None, hook: Receiv
         "database_url": database_url, "alerts": alerts,
         "reports": {"nightly": {"cron": "0 2 * * *", "timezone": "Asia/Shanghai", "slack_channel": "#api-changes"}},
         "integrations": {"order-sync": {"uses": {SOURCE: ["getOrders"]}}},
+        "api": {"tokens": [{"name": "reader", "scopes": ["read"], "sha256": token_hash(READ_TOKEN)}]},
     })  # fmt: skip
 
 
@@ -148,7 +153,8 @@ def test_the_nightly_report_is_stored_sent_once_to_slack_and_webhooks_and_served
 
     server = ApiServer(create_app(settings, db), host="127.0.0.1", port=0).start()  # the real app, on loopback
     try:
-        with httpx.Client(base_url=server.url, timeout=10) as client:
+        reader = {"Authorization": f"Bearer {READ_TOKEN}"}
+        with httpx.Client(base_url=server.url, timeout=10, headers=reader) as client:
             latest = client.get("/reports/latest")
             assert latest.status_code == 200 and "API monitor report 2026-11-28" in latest.text
             assert latest.headers["content-type"].startswith("text/html")

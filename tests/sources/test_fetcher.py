@@ -10,6 +10,7 @@ import threading
 import time
 import traceback
 import tracemalloc
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -324,6 +325,46 @@ def test_gzip_bomb_is_capped_on_decoded_size(server: LocalServer) -> None:
         fetcher.fetch(server.url("/bomb"))
 
 
+def test_gzip_bomb_stops_at_the_cap_exactly_with_bounded_memory(server: LocalServer) -> None:
+    """Attack (scaled down 100 times from 10 MB decoding to 67 MB against a 20 MB cap): the whole bomb fits in one
+    network chunk, which must not be decoded whole before the cap is checked."""
+    bomb = gzip.compress(b"\0" * 67_000_000, compresslevel=9)  # about 65 KB on the wire
+    server.routes["/bomb"] = lambda h: send(h, 200, bomb, {"Content-Encoding": "gzip"})
+    cap = 200_000
+
+    tracemalloc.start()
+    try:
+        stopped = pytest.raises(ResponseTooLarge, match=rf"stopped after {cap + 1} bytes")
+        with Fetcher(replace(FAST, max_bytes=cap)) as fetcher, stopped:
+            fetcher.fetch(server.url("/bomb"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * cap  # not the 67 MB the bomb expands to
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw-deflate", "identity"])
+def test_a_body_exactly_at_the_cap_is_accepted_in_every_encoding(server: LocalServer, encoding: str) -> None:
+    body = bytes(range(256)) * 400  # 102,400 bytes
+    packed = {"gzip": gzip.compress(body), "deflate": zlib.compress(body), "identity": body,
+              "raw-deflate": zlib.compress(body)[2:-4]}[encoding]  # fmt: skip
+    header = {"raw-deflate": "deflate"}.get(encoding, encoding)
+    server.routes["/exact"] = lambda h: send(h, 200, packed, {"Content-Encoding": header})
+
+    with Fetcher(replace(FAST, max_bytes=len(body))) as fetcher:
+        assert fetcher.fetch(server.url("/exact")).body == body
+    with Fetcher(replace(FAST, max_bytes=len(body) - 1)) as fetcher, pytest.raises(ResponseTooLarge):
+        fetcher.fetch(server.url("/exact"))
+
+
+def test_an_encoding_that_was_not_offered_is_refused(server: LocalServer, fetcher: Fetcher) -> None:
+    server.routes["/br"] = lambda h: send(h, 200, b"\x0b\x02\x80ok\x03", {"Content-Encoding": "br"})
+
+    with pytest.raises(FetchError, match=r"undecodable body.*'br' was not offered"):
+        fetcher.fetch(server.url("/br"))
+    assert server.headers["/br"][0]["accept-encoding"] == "gzip, deflate"
+
+
 # --- timeouts --------------------------------------------------------------------------------------------------------
 
 
@@ -353,6 +394,28 @@ def test_dripping_body_hits_the_whole_fetch_deadline(server: LocalServer) -> Non
     with Fetcher(replace(FAST, deadline_s=0.6)) as fetcher, pytest.raises(FetchTimeout, match="deadline"):
         fetcher.fetch(server.url("/drip"))
     assert time.monotonic() - started < 2
+
+
+def test_trickling_response_headers_hit_the_whole_fetch_deadline(server: LocalServer) -> None:
+    """Attack: the status line, then one header byte per 0.05 s. Each read returns within the read timeout, so only
+    a deadline that covers the wait for headers stops it (the server gives up by itself after 5 s)."""
+
+    def trickle(h: BaseHTTPRequestHandler) -> None:
+        h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        h.wfile.flush()
+        stop_at = time.monotonic() + 5
+        while time.monotonic() < stop_at and not server.release.wait(0.05):
+            h.wfile.write(b"X")
+            h.wfile.flush()
+        h.wfile.write(b"-Slow: 1\r\nContent-Length: 2\r\n\r\nok")
+
+    server.routes["/trickle"] = trickle
+    started = time.monotonic()
+    refused = pytest.raises(FetchTimeout, match=r"the 0\.6 s deadline passed waiting for the response")
+    with Fetcher(replace(FAST, deadline_s=0.6)) as fetcher, refused:
+        fetcher.fetch(server.url("/trickle"))
+    assert time.monotonic() - started < 1.5
+    assert server.hits["/trickle"] == 1  # out of time: not retried
 
 
 # --- retries ---------------------------------------------------------------------------------------------------------

@@ -1,14 +1,19 @@
-"""Open endpoints for orchestrators and Prometheus: liveness, readiness (the database answers), metrics."""
+"""Open endpoints for orchestrators and Prometheus: liveness, readiness (the database takes a write), metrics."""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from monitor.api.deps import EngineDep
 from monitor.api.schemas import ErrorPublic, HealthPublic
+from monitor.redact import error_line
+from monitor.store.probe import write_probe
+
+log = logging.getLogger("monitor.api")
 
 router = APIRouter(tags=["health"])
 
@@ -20,14 +25,15 @@ def healthz() -> HealthPublic:
 
 
 @router.get("/readyz", response_model=HealthPublic,
-            responses={503: {"model": ErrorPublic, "description": "The database is unreachable"}})  # fmt: skip
+            responses={503: {"model": ErrorPublic, "description": "The database is unreachable or refuses writes"}})  # fmt: skip
 def readyz(engine: EngineDep) -> JSONResponse:
-    """The database answers a query."""
+    """The database takes a write: one heartbeat row rewritten and committed (a read alone passes on a full disk)."""
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:
-        return JSONResponse({"error": "unavailable", "message": "the database is unreachable"}, status_code=503)
+        write_probe(engine)
+    except Exception as exc:
+        log.warning("not ready: %s", error_line(exc))
+        return JSONResponse({"error": "unavailable", "message": "the database is unreachable or refuses writes"},
+                            status_code=503)  # fmt: skip
     return JSONResponse({"status": "ready"})
 
 
