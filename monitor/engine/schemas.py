@@ -18,6 +18,7 @@ from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, match_branches
 from monitor.engine.rules.properties import check_properties, properties_of
 from monitor.engine.rules.schema_pair import Place, SchemaPair
+from monitor.engine.rules.types import is_replaced
 
 MAX_DEPTH = 64  # real marketplace schemas nest at most ~15 levels; deeper input is cut off, not followed
 _SUBSCHEMA_KEYS = ("not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
@@ -157,6 +158,8 @@ class SchemaComparer:
         out = scope.findings
         for check in SCHEMA_CHECKS:
             out.extend(check(pair))
+        if is_replaced(old, new):
+            return
         old_props, new_props = properties_of(old), properties_of(new)
         if old_props or new_props:
             out.extend(

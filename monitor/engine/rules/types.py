@@ -8,6 +8,7 @@ from typing import Any
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.schema_pair import SchemaPair
 
+_CONTAINERS = frozenset(("object", "array"))
 _WIDER_FORMATS = {("int32", "int64"), ("float", "double"), ("date", "date-time")}
 
 
@@ -21,6 +22,28 @@ def types_of(schema: dict[str, Any]) -> frozenset[str]:
     return frozenset()
 
 
+def shape_of(schema: dict[str, Any]) -> frozenset[str]:
+    """The declared types, or for an untyped schema the container its keywords imply (properties: object)."""
+    declared = types_of(schema)
+    if declared:
+        return declared
+    if isinstance(schema.get("properties"), dict) or isinstance(schema.get("additionalProperties"), dict):
+        return frozenset(("object",))
+    if isinstance(schema.get("items"), dict):
+        return frozenset(("array",))
+    return frozenset()
+
+
+def is_replaced(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A container became another kind of value (object -> array, array -> string): one type change says it all.
+
+    What sat inside the old shape is not compared with the new one, so the old shape's properties are not each
+    reported removed (one real pair gave 16,637 such echoes of a single change).
+    """
+    o, n = shape_of(old), shape_of(new)
+    return bool(o) and bool(n) and not (o & n) and bool((o | n) & _CONTAINERS)
+
+
 def is_nullable(schema: dict[str, Any]) -> bool:
     t = schema.get("type")
     return schema.get("nullable") is True or schema.get("x-nullable") is True or (isinstance(t, list) and "null" in t)
@@ -28,7 +51,7 @@ def is_nullable(schema: dict[str, Any]) -> bool:
 
 def check_type(p: SchemaPair) -> Iterator[Finding]:
     """A changed type breaks both sides, except a widening (request) or narrowing (response) of numbers."""
-    old, new = types_of(p.old), types_of(p.new)
+    old, new = shape_of(p.old), shape_of(p.new)
     if old == new or not old or not new:
         return
     if len(old) == 1 and len(new) == 1:

@@ -1,0 +1,78 @@
+"""Structural changes reported once: a container that changes kind, alternatives matched by structure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from monitor.engine import Level
+from tests.engine.helpers import diff_docs
+from tests.engine.rules.test_operations import JSON, OK, api, expect, expect_nothing, obj
+
+BREAKING, WARNING, INFO = Level.BREAKING, Level.WARNING, Level.INFO
+STRING = {"type": "string"}
+RESPONSE = "#/paths/~1items/get/responses/200/content/application~1json/schema"
+REQUEST = "#/paths/~1items/post/requestBody/content/application~1json/schema"
+
+
+def returns(schema: dict[str, Any]) -> dict[str, Any]:
+    return api({"/items": {"get": {"responses": {"200": {**OK, "content": {JSON: {"schema": schema}}}}}}})
+
+
+def accepts(schema: dict[str, Any]) -> dict[str, Any]:
+    body = {"content": {JSON: {"schema": schema}}}
+    return api({"/items": {"post": {"requestBody": body, "responses": {"200": OK}}}})
+
+
+DIMENSIONS = obj(("marketplaceId",), marketplaceId=STRING, item=STRING, package=STRING)
+
+
+# -- a container that changes kind ------------------------------------------------------------------------------
+def test_response_property_object_becoming_array_is_one_type_change_not_each_property_removed(tmp_path: Path) -> None:
+    old = returns(obj(dimensions=DIMENSIONS))
+    new = returns(obj(dimensions={"type": "array", "items": DIMENSIONS}))
+    args = {"property": "dimensions", "status": "200", "old": "object", "new": "array"}
+    at = f"{RESPONSE}/properties/dimensions"
+    expect(diff_docs(tmp_path, old, new), "response-property-type-changed", BREAKING, "GET /items", at, args)
+    reverse = {**args, "old": "array", "new": "object"}
+    expect(diff_docs(tmp_path, new, old), "response-property-type-changed", BREAKING, "GET /items", at, reverse)
+
+
+def test_request_body_object_replaced_by_a_string_is_one_type_change(tmp_path: Path) -> None:
+    old, new = accepts(DIMENSIONS), accepts(STRING)
+    args = {"old": "object", "new": "string"}
+    expect(diff_docs(tmp_path, old, new), "request-body-type-changed", BREAKING, "POST /items", REQUEST, args)
+    reverse = {"old": "string", "new": "object"}
+    expect(diff_docs(tmp_path, new, old), "request-body-type-changed", BREAKING, "POST /items", REQUEST, reverse)
+
+
+def test_untyped_object_becoming_an_array_is_a_type_change(tmp_path: Path) -> None:
+    """`properties` without `type` is an object all the same; its properties are not reported one by one."""
+    untyped = {"properties": {"a": STRING, "b": STRING}, "required": ["a"]}
+    old, new = returns(obj(p=untyped)), returns(obj(p={"type": "array", "items": STRING}))
+    at = f"{RESPONSE}/properties/p"
+    expect(diff_docs(tmp_path, old, new), "response-property-type-changed", BREAKING, "GET /items", at)
+    expect(diff_docs(tmp_path, new, old), "response-property-type-changed", BREAKING, "GET /items", at)
+
+
+def test_a_component_changing_kind_reports_once_for_every_operation(tmp_path: Path) -> None:
+    def spec(dimensions: dict[str, Any]) -> dict[str, Any]:
+        ref = {"$ref": "#/components/schemas/Dimensions"}
+        doc = returns(obj(a=ref, b=ref))
+        doc["components"] = {"schemas": {"Dimensions": dimensions}}
+        return doc
+
+    old, new = spec(DIMENSIONS), spec({"type": "array", "items": STRING})
+    expect(
+        diff_docs(tmp_path, old, new),
+        "response-property-type-changed",
+        BREAKING,
+        "GET /items",
+        "#/components/schemas/Dimensions",
+    )
+
+
+def test_integer_becoming_number_still_compares_nothing_more(tmp_path: Path) -> None:
+    old, new = returns(obj(n={"type": "integer"})), returns(obj(n={"type": "number"}))
+    expect(diff_docs(tmp_path, old, new), "response-property-type-generalized", BREAKING, "GET /items")
+    expect_nothing(diff_docs(tmp_path, new, new))
