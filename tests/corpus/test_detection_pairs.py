@@ -20,3 +20,16 @@ def test_catalog_item_dimensions_object_to_array_is_one_type_change_not_each_pro
     assert (change.level, change.location, change.args["old"], change.args["new"]) == (BREAKING, at, "object", "array")
     assert change.operations == ["GET /catalog/2022-04-01/items", "GET /catalog/2022-04-01/items/{asin}"]
     assert not [c for c in result.changes if c.location.startswith(at + "/")]
+
+
+
+def test_bolcom_min_length_appearing_on_request_values_is_breaking_as_oasdiff_says() -> None:
+    """oasdiff reads an absent minLength as 0: setting it to 1 rejects the empty string that was valid."""
+    result = run("bolcom/retailer/1307aae5_2024-11-11.json", "bolcom/retailer/36b3def7_2025-10-29.json")
+    found = find(result.changes, "request-parameter-min-length-set", parameter="shipment-id")
+    assert {op for c in found for op in c.operations} == {
+        "GET /retailer/shipments/{shipment-id}", "POST /retailer/shipments/invoices/{shipment-id}",
+    }  # fmt: skip
+    assert {c.level for c in found} == {BREAKING}
+    (items,) = find(result.changes, "request-property-min-items-set", schema="ShippingLabelRequest")
+    assert (items.level, items.args["new"]) == (BREAKING, 1)

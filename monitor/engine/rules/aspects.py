@@ -27,6 +27,9 @@ ASPECTS = {
     "type-changed": (BREAKING, BREAKING, "type", "The type of {what} changed to an incompatible one"),
     "type-generalized": (INFO, BREAKING, "type", "The type of {what} was widened (integer to number)"),
     "type-specialized": (BREAKING, INFO, "type", "The type of {what} was narrowed (number to integer)"),
+    # an untyped ({}) schema accepts anything; gaining a type narrows it to one kind of value
+    "type-set": (BREAKING, INFO, "type", "{what} was untyped and now has a type"),
+    "type-unset": (INFO, WARNING, "type", "The type of {what} was removed: any value is now allowed"),
     "list-of-types-narrowed": (BREAKING, INFO, "type", "A type was removed from the list of types of {what}"),
     "list-of-types-widened": (INFO, BREAKING, "type", "A type was added to the list of types of {what}"),
     "format-changed": (BREAKING, BREAKING, "type", "The format of {what} changed"),
@@ -120,7 +123,9 @@ for _stem in BOUNDS.values():
         else (INFO, BREAKING, "constraints", f"The {_stem} bound of {{what}} was decreased")  # fmt: skip
     ASPECTS[f"{_stem}-increased"] = (INFO, BREAKING, "constraints", f"The {_stem} bound of {{what}} was increased") if _upper \
         else (BREAKING, INFO, "constraints", f"The {_stem} bound of {{what}} was increased")  # fmt: skip
-    ASPECTS[f"{_stem}-set"] = (WARNING, INFO, "constraints", f"A {_stem} bound was set on {{what}}")
+    # a bound where there was none rejects values the old contract accepted (an empty string once minLength: 1 is
+    # set): breaking in a request, as oasdiff says; a response bound appearing only narrows what readers get
+    ASPECTS[f"{_stem}-set"] = (BREAKING, INFO, "constraints", f"A {_stem} bound was set on {{what}}")
     ASPECTS[f"{_stem}-unset"] = (INFO, WARNING, "constraints", f"The {_stem} bound of {{what}} was removed")
 
 # Where oasdiff settled on another level for one context, follow it (users know its verdicts).

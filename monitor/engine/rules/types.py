@@ -44,15 +44,44 @@ def is_replaced(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return bool(o) and bool(n) and not (o & n) and bool((o | n) & _CONTAINERS)
 
 
+_CONSTRAINING = ("type", "properties", "additionalProperties", "items", "oneOf", "anyOf", "allOf", "not", "$ref",
+                 "enum", "const")  # fmt: skip
+
+
+def is_any(schema: dict[str, Any]) -> bool:
+    """An untyped schema that says nothing about the kind of value (`{}`, or only a description or format)."""
+    return not any(k in schema for k in _CONSTRAINING)
+
+
+def _is_described_any(p: SchemaPair, schema: dict[str, Any]) -> bool:
+    """An untyped value that is part of the contract. A body or header with no schema at all (`{}` at the top)
+    is undocumented rather than "any value", so a schema appearing there narrows nothing a client relied on."""
+    return is_any(schema) and bool(schema or p.place.in_property or p.place.scope == "parameter")
+
+
 def is_nullable(schema: dict[str, Any]) -> bool:
     t = schema.get("type")
     return schema.get("nullable") is True or schema.get("x-nullable") is True or (isinstance(t, list) and "null" in t)
 
 
+def _enum_admits_null(schema: dict[str, Any]) -> bool | None:
+    """Whether a nullable schema's enum lists null (None: no enum). OpenAPI 3.0.3 lets the enum decide."""
+    enum = schema.get("enum")
+    return None in enum if isinstance(enum, list) else None
+
+
 def check_type(p: SchemaPair) -> Iterator[Finding]:
     """A changed type breaks both sides, except a widening (request) or narrowing (response) of numbers."""
     old, new = shape_of(p.old), shape_of(p.new)
-    if old == new or not old or not new:
+    if old == new:
+        return
+    if not old and _is_described_any(p, p.old):
+        yield p.finding("type-set", new="|".join(sorted(new)))
+        return
+    if not new and _is_described_any(p, p.new):
+        yield p.finding("type-unset", old="|".join(sorted(old)))
+        return
+    if not old or not new:
         return
     if len(old) == 1 and len(new) == 1:
         (o,), (n,) = old, new
@@ -88,6 +117,10 @@ def check_format(p: SchemaPair) -> Iterator[Finding]:
 def check_nullable(p: SchemaPair) -> Iterator[Finding]:
     """null becoming possible breaks readers of a response; null becoming impossible breaks request writers."""
     old, new = is_nullable(p.old), is_nullable(p.new)
+    if old and new:  # still flagged nullable, but null was dropped from (or added to) the enum itself
+        old, new = _enum_admits_null(p.old) is not False, _enum_admits_null(p.new) is not False
+        if _enum_admits_null(p.old) is None or _enum_admits_null(p.new) is None:
+            return
     if new and not old:
         yield p.finding("became-nullable")
     elif old and not new:

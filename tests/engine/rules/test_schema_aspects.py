@@ -53,6 +53,9 @@ PAIRS: dict[str, Pair] = {
     "type-changed": Pair(STRING, {"type": "boolean"}),
     "type-generalized": Pair({"type": "integer"}, {"type": "number"}),
     "type-specialized": Pair({"type": "number"}, {"type": "integer"}),
+    # an untyped schema accepts any value (a bare `{}` body is undocumented instead: see test_narrowing.py)
+    "type-set": Pair({"description": "any value"}, STRING),
+    "type-unset": Pair(STRING, {"description": "any value"}),
     "list-of-types-narrowed": Pair({"type": ["string", "integer"]}, STRING),
     "list-of-types-widened": Pair(STRING, {"type": ["string", "integer"]}),
     "format-changed": Pair(_with(STRING, format="uuid"), _with(STRING, format="email")),
