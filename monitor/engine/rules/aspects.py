@@ -123,9 +123,12 @@ for _stem in BOUNDS.values():
         else (INFO, BREAKING, "constraints", f"The {_stem} bound of {{what}} was decreased")  # fmt: skip
     ASPECTS[f"{_stem}-increased"] = (INFO, BREAKING, "constraints", f"The {_stem} bound of {{what}} was increased") if _upper \
         else (BREAKING, INFO, "constraints", f"The {_stem} bound of {{what}} was increased")  # fmt: skip
-    # a bound where there was none rejects values the old contract accepted (an empty string once minLength: 1 is
-    # set): breaking in a request, as oasdiff says; a response bound appearing only narrows what readers get
-    ASPECTS[f"{_stem}-set"] = (BREAKING, INFO, "constraints", f"A {_stem} bound was set on {{what}}")
+    # A lower bound where there was none rejects the values the old contract was written around (the empty string
+    # once minLength: 1 is set, an empty list once minItems: 1): breaking in a request, as oasdiff reads it (absent
+    # minLength is 0). An upper bound appearing usually documents a limit the server always had: a warning, as
+    # oasdiff rates it. In a response either only narrows what readers get.
+    _level = WARNING if _upper else BREAKING
+    ASPECTS[f"{_stem}-set"] = (_level, INFO, "constraints", f"A {_stem} bound was set on {{what}}")
     ASPECTS[f"{_stem}-unset"] = (INFO, WARNING, "constraints", f"The {_stem} bound of {{what}} was removed")
 
 # Where oasdiff settled on another level for one context, follow it (users know its verdicts).
