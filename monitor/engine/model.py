@@ -93,7 +93,7 @@ class Spec:
     """One loaded spec. `root` is the parsed document; `resolve` follows local refs within it."""
 
     file: str
-    format: str  # "swagger-2.0", "openapi-3.0", "openapi-3.1"
+    format: str  # "swagger-2.0", "openapi-3.0", "openapi-3.1", "openapi-3.2"
     title: str
     version: str
     root: Node

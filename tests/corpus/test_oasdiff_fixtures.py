@@ -74,6 +74,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
 REFUSED: dict[str, str] = {
     "data/duplicate_endpoints/revision.yaml": "/pet/{petId}, /pet/{petId2} and /pet/{petId3} are one templated "
     "path; oasdiff refuses the file too (exit 104)",
+    "data/version/base.yaml": "an OpenAPI 3.0 document without `paths`, which 3.0 requires; read as an API with no "
+    "operations it would report every operation of the next version as added (or of the last as removed)",
 }
 
 # revision file -> why the engine wrongly misses oasdiff's breaking finding(s); strict xfail until fixed

@@ -1,4 +1,4 @@
-"""Load a spec file (JSON or YAML; Swagger 2.0, OpenAPI 3.0 or 3.1) into the normalised model."""
+"""Load a spec file (JSON or YAML; Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2) into the normalised model."""
 
 from __future__ import annotations
 
