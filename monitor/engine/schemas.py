@@ -194,7 +194,8 @@ class SchemaComparer:
                     self.same,
                 )
                 out.extend(check_alternatives(pair, keyword, removed, added, self.old.deref, self.new.deref))
-                for i, (a, b) in enumerate(matched):
+                for a, b in matched:  # located at the alternative's place in the new document
+                    i = next(k for k, branch in enumerate(n) if branch is b)
                     self._walk(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
 
     def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:

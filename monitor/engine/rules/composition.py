@@ -61,7 +61,78 @@ def match_branches(
     take(lambda b, deref: _label(b, deref) if isinstance(b, dict) and "$ref" in b else None)
     if len(old_left) == 1 and len(new_left) == 1:
         pairs.append((old_left.pop(), new_left.pop()))
+    elif old_left and new_left:
+        pairs.extend(_match_by_structure(old_left, new_left, old_deref, new_deref))
     return pairs, old_left, new_left
+
+
+def _match_by_structure(
+    old: list[Any], new: list[Any], old_deref: Callable[[Any], Any], new_deref: Callable[[Any], Any]
+) -> list[tuple[Any, Any]]:
+    """Pair what is left by likeness (type, property names, required set, recursively), best pairs first.
+
+    Ties go to the earlier alternatives on both sides, so the pairing never depends on anything but the documents.
+    Alternatives of incompatible kinds are never paired: they are an alternative removed and another added.
+    """
+    scored = []
+    for i, o in enumerate(old):
+        for j, n in enumerate(new):
+            score = similarity(old_deref(o), new_deref(n), old_deref, new_deref, 0)
+            if score > 0:
+                scored.append((-score, i, j))
+    scored.sort()
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    pairs = []
+    for _, i, j in scored:
+        if i in used_old or j in used_new:
+            continue
+        used_old.add(i)
+        used_new.add(j)
+        pairs.append((old[i], new[j]))
+    for i in sorted(used_old, reverse=True):
+        del old[i]
+    for j in sorted(used_new, reverse=True):
+        del new[j]
+    return pairs
+
+
+def _names(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return {str(k) for k in value}
+    if isinstance(value, list):
+        return {str(v) for v in value if isinstance(v, (str, int, float, bool))}
+    return set()
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def similarity(a: Any, b: Any, a_deref: Callable[[Any], Any], b_deref: Callable[[Any], Any], depth: int) -> float:
+    """How alike two schemas are: 0 when they describe different kinds of value, more the more they share."""
+    from monitor.engine.rules.types import shape_of
+
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return 0.0
+    ta, tb = shape_of(a), shape_of(b)
+    if ta and tb and not ta & tb:
+        return 0.0
+    score = 1.0
+    props_a, props_b = _names(a.get("properties")), _names(b.get("properties"))
+    if props_a or props_b:
+        shared = _jaccard(props_a, props_b)
+        if shared == 0.0:
+            return 0.0  # objects with no property in common are different alternatives
+        score += 4 * shared + _jaccard(_names(a.get("required")), _names(b.get("required")))
+    if "enum" in a or "enum" in b:
+        score += 2 * _jaccard(_names(a.get("enum")), _names(b.get("enum")))
+    if "const" in a or "const" in b:
+        score += 2.0 if a.get("const") == b.get("const") else 0.0
+    score += 0.5 if a.get("format") == b.get("format") else 0.0
+    if depth < 4 and isinstance(a.get("items"), dict) and isinstance(b.get("items"), dict):
+        score += similarity(a_deref(a["items"]), b_deref(b["items"]), a_deref, b_deref, depth + 1)
+    return score
 
 
 def _title(schema: Any) -> str | None:

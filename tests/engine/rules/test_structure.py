@@ -76,3 +76,53 @@ def test_integer_becoming_number_still_compares_nothing_more(tmp_path: Path) -> 
     old, new = returns(obj(n={"type": "integer"})), returns(obj(n={"type": "number"}))
     expect(diff_docs(tmp_path, old, new), "response-property-type-generalized", BREAKING, "GET /items")
     expect_nothing(diff_docs(tmp_path, new, new))
+
+
+# -- inline alternatives matched by structure --------------------------------------------------------------------
+def _payment(card: dict[str, Any], method: str = "oneOf") -> dict[str, Any]:
+    """Two inline alternatives (no $ref, no title) whose properties point at components."""
+    doc = returns({method: [
+        obj(("card",), card={"$ref": "#/components/schemas/Card"}),
+        obj(("iban",), iban={"$ref": "#/components/schemas/Iban"}, fallback={"$ref": "#/components/schemas/Card"}),
+    ]})  # fmt: skip
+    doc["components"] = {"schemas": {"Card": card, "Iban": STRING}}
+    return doc
+
+
+def test_unchanged_inline_alternatives_whose_component_changed_are_paired_not_removed_and_added(
+    tmp_path: Path,
+) -> None:
+    """Card changing makes both alternatives differ in their refs; each is still the same alternative."""
+    old, new = _payment(obj(number=STRING)), _payment(obj(number=STRING, brand=STRING))
+    at = "#/components/schemas/Card/properties/brand"
+    args = {"property": "brand", "schema": "Card"}
+    expect(diff_docs(tmp_path, old, new), "response-optional-property-added", INFO, "GET /items", at, args)
+    expect(diff_docs(tmp_path, new, old), "response-optional-property-removed", WARNING, "GET /items", at, args)
+
+
+def test_reordered_inline_alternatives_that_both_changed_are_matched_by_their_properties(tmp_path: Path) -> None:
+    card, iban = obj(("card",), card=STRING), obj(("iban",), iban=STRING, holder=STRING)
+    old = returns({"anyOf": [card, iban]})
+    new = returns(
+        {"anyOf": [obj(("iban",), iban=STRING, holder=STRING, bic=STRING), obj(("card",), card=STRING, cvc=STRING)]}
+    )
+    changes = diff_docs(tmp_path, old, new).changes
+    assert sorted((c.id, c.location.rsplit("/schema/", 1)[1], c.args["property"]) for c in changes) == [
+        ("response-optional-property-added", "anyOf/0/properties/bic", "bic"),
+        ("response-optional-property-added", "anyOf/1/properties/cvc", "cvc"),
+    ]
+    reverse = diff_docs(tmp_path, new, old).changes
+    assert sorted(c.id for c in reverse) == ["response-optional-property-removed"] * 2
+
+
+def test_an_inline_alternative_of_another_kind_is_still_added_and_removed(tmp_path: Path) -> None:
+    old = returns({"oneOf": [STRING, obj(a=STRING), {"type": "boolean"}]})
+    new = returns({"oneOf": [{"type": "integer"}, obj(a=STRING, b=STRING), {"type": "array", "items": STRING}]})
+    changes = diff_docs(tmp_path, old, new).changes
+    assert sorted((c.id, c.args.get("alternative") or c.args.get("property")) for c in changes) == [
+        ("response-body-one-of-added", "array"),
+        ("response-body-one-of-added", "integer"),
+        ("response-body-one-of-removed", "boolean"),
+        ("response-body-one-of-removed", "string"),
+        ("response-optional-property-added", "b"),
+    ]
