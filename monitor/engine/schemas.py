@@ -16,6 +16,7 @@ from monitor.engine.loaders.refs import Resolver, refs_in
 from monitor.engine.rules import SCHEMA_CHECKS
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, match_branches
+from monitor.engine.rules.equivalent import align
 from monitor.engine.rules.properties import check_properties, properties_of
 from monitor.engine.rules.schema_pair import Place, SchemaPair
 from monitor.engine.rules.types import is_replaced
@@ -152,8 +153,7 @@ class SchemaComparer:
     def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         if not isinstance(old, dict) or not isinstance(new, dict):
             return
-        old = self._flatten(old, self.old, 0)
-        new = self._flatten(new, self.new, 0)
+        old, new = align(self._flatten(old, self.old, 0), self._flatten(new, self.new, 0))
         pair = SchemaPair(old, new, place)
         out = scope.findings
         for check in SCHEMA_CHECKS:
