@@ -26,6 +26,7 @@ _SUBSCHEMA_KEYS = ("not", "contains", "if", "then", "else", "propertyNames", "un
                    "unevaluatedProperties", "contentSchema")  # fmt: skip
 
 
+ORIGIN = "\x00origin"  # key of a flattened schema: property -> $ref of the allOf part declaring it
 ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
 
 
@@ -43,6 +44,23 @@ def _ref(node: Any) -> str | None:
         if isinstance(ref, str):
             return ref
     return None
+
+
+def _origins(old: dict[str, Any], new: dict[str, Any], old_props: dict[str, Any], new_props: dict[str, Any]
+             ) -> dict[str, str]:  # fmt: skip
+    """Properties both sides take from the same component through allOf, so a change in that component is
+    reported once, at the component, whichever path (direct, allOf, nested) reaches it."""
+    o, n = old.get(ORIGIN, {}), new.get(ORIGIN, {})
+    parts_old, parts_new = set(o.values()), set(n.values())
+    found = {}
+    for name in old_props.keys() | new_props.keys():
+        ref_o, ref_n = o.get(name), n.get(name)
+        kept = ref_o == ref_n or (name not in new_props and ref_o in parts_new)
+        if ref_o is not None and kept:
+            found[name] = ref_o
+        elif name not in old_props and ref_n is not None and ref_n in parts_old:
+            found[name] = ref_n
+    return found
 
 
 class SchemaComparer:
@@ -162,13 +180,15 @@ class SchemaComparer:
             return
         old_props, new_props = properties_of(old), properties_of(new)
         if old_props or new_props:
-            out.extend(
-                check_properties(
-                    pair, old_props, new_props, self.old.deref, self.new.deref, lambda n: self._child(place, n)
-                )
-            )
+            origins = _origins(old, new, old_props, new_props)
+
+            def child(name: str) -> Place:
+                ref = origins.get(name)
+                return self._child(place, name) if ref is None else self._component_child(place, ref, name)
+
+            out.extend(check_properties(pair, old_props, new_props, self.old.deref, self.new.deref, child))
             for name in old_props.keys() & new_props.keys():
-                self._walk(old_props[name], new_props[name], self._child(place, name), depth + 1, scope)
+                self._walk(old_props[name], new_props[name], child(name), depth + 1, scope)
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
             self._walk(old["items"], new["items"], self._nested(place, "items", "[]"), depth + 1, scope)
         for key in ("additionalProperties",):
@@ -210,23 +230,37 @@ class SchemaComparer:
         merged = {k: v for k, v in schema.items() if k != "allOf"}
         properties = dict(properties_of(schema))
         required = list(schema.get("required") or []) if isinstance(schema.get("required"), list) else []
+        origin: dict[str, str] = {}  # property -> the component (allOf part) that declares it
+        required_in: dict[str, str | None] = {r: None for r in required if isinstance(r, str)}
         for part in parts:
-            resolved = resolver.deref(part)
+            resolved, ref = resolver.resolve(part)
             if not isinstance(resolved, dict):
                 continue
             resolved = self._flatten(resolved, resolver, depth + 1)
+            inner = resolved.get(ORIGIN, {})
             for k, v in resolved.items():
+                if k == ORIGIN:
+                    continue
                 if k == "properties" and isinstance(v, dict):
                     for name, prop in v.items():
-                        properties.setdefault(name, prop)
+                        if name not in properties:
+                            properties[name] = prop
+                            if inner.get(name) or ref:
+                                origin[name] = inner.get(name) or ref
                 elif k == "required" and isinstance(v, list):
                     required.extend(r for r in v if r not in required)
+                    for r in v:
+                        required_in.setdefault(r, inner.get(r) or ref)
                 else:
                     merged.setdefault(k, v)
         if properties:
             merged["properties"] = properties
         if required:
             merged["required"] = required
+        # a property keeps its component's location only if its requiredness is stated there too
+        origin = {n: ref for n, ref in origin.items() if n not in required_in or required_in[n] == ref}
+        if origin:
+            merged[ORIGIN] = origin
         return merged
 
     @staticmethod
@@ -255,6 +289,12 @@ class SchemaComparer:
         escaped = name.replace("~", "~0").replace("/", "~1")
         return replace(place, in_property=True, location=f"{place.location}/properties/{escaped}",
                        args=tuple(args.items()))  # fmt: skip
+
+    def _component_child(self, place: Place, ref: str, name: str) -> Place:
+        """A property an allOf part brings in: located at that component, as a direct reference to it would be."""
+        escaped = name.replace("~", "~0").replace("/", "~1")
+        args = (*self._component_args(place, ref), ("property", name))
+        return Place(place.direction, place.scope, True, f"{ref}/properties/{escaped}", args)
 
     @staticmethod
     def _nested(place: Place, segment: str, marker: str) -> Place:

@@ -126,3 +126,45 @@ def test_an_inline_alternative_of_another_kind_is_still_added_and_removed(tmp_pa
         ("response-body-one-of-removed", "string"),
         ("response-optional-property-added", "b"),
     ]
+
+
+# -- a response property that stops being required, through every path to it ------------------------------------
+def _reaching_base(required: list[str]) -> dict[str, Any]:
+    """Base returned directly, through allOf, nested in a property, and through a component that is allOf Base."""
+
+    def returning(schema: dict[str, Any]) -> dict[str, Any]:
+        return {"get": {"responses": {"200": {**OK, "content": {JSON: {"schema": schema}}}}}}
+
+    base = {"$ref": "#/components/schemas/Base"}
+    doc = api({
+        "/direct": returning(base),
+        "/all-of": returning({"allOf": [base, obj(extra=STRING)]}),
+        "/nested": returning(obj(item=base)),
+        "/wrapped": returning({"$ref": "#/components/schemas/Wrapped"}),
+    })  # fmt: skip
+    base_schema = {**obj(a=STRING, b=STRING), "required": required}
+    doc["components"] = {"schemas": {"Base": base_schema, "Wrapped": {"allOf": [base]}}}
+    return doc
+
+
+def test_a_response_property_no_longer_required_is_reported_once_for_every_path_to_it(tmp_path: Path) -> None:
+    old, new = _reaching_base(["a", "b"]), _reaching_base(["b"])
+    at, args = "#/components/schemas/Base/properties/a", {"schema": "Base", "property": "a"}
+    operations = ["GET /all-of", "GET /direct", "GET /nested", "GET /wrapped"]
+    expect(diff_docs(tmp_path, old, new), "response-property-became-optional", BREAKING, "GET /all-of", at, args)
+    assert diff_docs(tmp_path, old, new).changes[0].operations == operations
+    reverse = diff_docs(tmp_path, new, old)
+    expect(reverse, "response-property-became-required", INFO, "GET /all-of", at, args)
+    assert reverse.changes[0].operations == operations
+
+
+def test_a_property_added_to_an_all_of_part_is_reported_at_that_part(tmp_path: Path) -> None:
+    old = _reaching_base(["a"])
+    new = _reaching_base(["a"])
+    new["components"]["schemas"]["Base"]["properties"]["c"] = STRING
+    at = "#/components/schemas/Base/properties/c"
+    result = diff_docs(tmp_path, old, new)
+    expect(result, "response-optional-property-added", INFO, "GET /all-of", at, {"schema": "Base", "property": "c"})
+    reverse = diff_docs(tmp_path, new, old)
+    expect(reverse, "response-optional-property-removed", WARNING, "GET /all-of", at)
+    assert reverse.changes[0].operations == ["GET /all-of", "GET /direct", "GET /nested", "GET /wrapped"]
