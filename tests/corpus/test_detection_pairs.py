@@ -33,3 +33,11 @@ def test_bolcom_min_length_appearing_on_request_values_is_breaking_as_oasdiff_sa
     assert {c.level for c in found} == {BREAKING}
     (items,) = find(result.changes, "request-property-min-items-set", schema="ShippingLabelRequest")
     assert (items.level, items.args["new"]) == (BREAKING, 1)
+
+
+def test_etsy_get_user_now_needing_oauth2_beside_the_api_key_names_the_added_scheme() -> None:
+    result = run("etsy/openapi-v3/9f993e18_2021-02-08.json", "etsy/openapi-v3/88a151bd_2021-03-08.json")
+    (change,) = find(result.changes, "api-security-requirement-scheme-added")
+    assert (change.level, change.args) == (BREAKING, {"security": "api_key", "added": "oauth2"})
+    assert change.operations == ["GET /v3/application/users/{user_id}"]
+    assert not find(result.changes, "api-security-removed")
