@@ -104,6 +104,8 @@ class Spec:
     schema_pointer_prefix: str  # "#/definitions/" or "#/components/schemas/"
     tags: list[str]
     webhooks: dict[str, Node]
+    # what is wrong with the document but was read anyway: (kind, location, detail), e.g. a $ref to nothing
+    defects: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def info(self) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitor.engine.loaders.refs import Resolver, refs_in
+from monitor.engine.loaders.refs import DANGLING, Resolver, refs_in
 from monitor.engine.rules import SCHEMA_CHECKS
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, match_branches
@@ -169,8 +169,8 @@ class SchemaComparer:
         return (*kept, ("schema", ref.rsplit("/", 1)[-1]))
 
     def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
-        if not isinstance(old, dict) or not isinstance(new, dict):
-            return
+        if not isinstance(old, dict) or not isinstance(new, dict) or old is DANGLING or new is DANGLING:
+            return  # a schema behind a broken $ref is unknown: the ref itself is reported as a spec defect
         old, new = align(self._flatten(old, self.old, 0), self._flatten(new, self.new, 0))
         pair = SchemaPair(old, new, place)
         out = scope.findings

@@ -44,7 +44,12 @@ def test_an_api_without_operations_says_so_with_empty_paths(tmp_path: Path) -> N
 def test_a_missing_info_version_is_read_as_real_publishers_ship_it(tmp_path: Path) -> None:
     """Every Walmart spec of 2021-2022 has `info` without `version`; it hides no operation."""
     doc = {"openapi": "3.0.1", "info": {"title": "Utilities"}, "paths": {"/a": {"get": OK}}}
-    assert list(load_spec(write_spec(tmp_path / "x.yaml", doc)).operations) == ["GET /a"]
+    spec = load_spec(write_spec(tmp_path / "x.yaml", doc))
+    assert list(spec.operations) == ["GET /a"]
+    assert spec.defects == [("malformed-value", "#/info", "no `info.version`: the document does not state its version")]
+    with_version = {**doc, "info": {"title": "Utilities", "version": "1"}}
+    assert [c.id for c in diff_docs(tmp_path, with_version, doc).changes] == ["spec-malformed-value"]
+    assert diff_docs(tmp_path, doc, doc).changes == []
 
 
 def test_openapi_3_2_is_read_with_its_query_method_and_additional_operations(tmp_path: Path) -> None:

@@ -56,8 +56,40 @@ def pointer_get(root: Any, pointer: str, file: str) -> Any:
     return node
 
 
+# What a local $ref that points at nothing resolves to: the rest of the document is still compared, the schema
+# behind the broken ref is not (it is unknown), and the loader reports the ref as a spec defect (`find_dangling`).
+DANGLING: dict[str, Any] = {"x-monitor-dangling-ref": True}
+
+
+def find_dangling(root: Any, file: str) -> list[tuple[str, str]]:
+    """(pointer of the object holding the `$ref`, the ref) for every local ref that points at nothing."""
+    bad = set()
+    for ref in set(refs_in(root)):
+        if ref.startswith("#"):
+            try:
+                pointer_get(root, ref, file)
+            except SpecError:
+                bad.add(ref)
+    if not bad:
+        return []
+    found = []
+    stack: list[tuple[Any, str]] = [(root, "#")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref in bad:
+                found.append((where, ref))
+            for key, value in node.items():
+                if isinstance(value, (dict, list)):
+                    stack.append((value, f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}"))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}/{i}") for i, value in enumerate(node) if isinstance(value, (dict, list)))
+    return sorted(found)
+
+
 class Resolver:
-    """Follows `$ref` chains within one document, caching each target."""
+    """Follows `$ref` chains within one document, caching each target; a ref to nothing gives `DANGLING`."""
 
     def __init__(self, root: Any, file: str) -> None:
         self.root = root
@@ -67,7 +99,10 @@ class Resolver:
     def target(self, ref: str) -> Any:
         found = self._cache.get(ref)
         if found is None:
-            found = pointer_get(self.root, ref, self.file)
+            try:
+                found = pointer_get(self.root, ref, self.file)
+            except SpecError:
+                found = DANGLING
             self._cache[ref] = found
         return found
 
