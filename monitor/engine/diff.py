@@ -17,6 +17,7 @@ from monitor.engine.rules.base import Finding, Rule
 from monitor.engine.rules.context import OperationPair, SpecPair
 from monitor.engine.rules.operations import OPERATION_CHECKS, SPEC_CHECKS
 from monitor.engine.rules.paths import check_operations_added_removed
+from monitor.engine.rules.webhooks import check_events
 from monitor.engine.schemas import SchemaComparer
 
 
@@ -91,6 +92,11 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
 
     for label, finding in check_operations_added_removed(specs):
         op = old.operations.get(_key(label)) or new.operations[_key(label)]
+        if usage is None or usage.uses(op):
+            ops[label] = op
+            raw.append((label, finding))
+    for label, finding in check_events(specs):  # webhooks and callbacks: the platform is the client
+        op = new.events.get(label) or old.events[label]
         if usage is None or usage.uses(op):
             ops[label] = op
             raw.append((label, finding))

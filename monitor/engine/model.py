@@ -104,6 +104,9 @@ class Spec:
     schema_pointer_prefix: str  # "#/definitions/" or "#/components/schemas/"
     tags: list[str]
     webhooks: dict[str, Node]
+    # webhook (3.1 `webhooks`) and callback (3.0 `callbacks`) operations: requests the platform sends, keyed by
+    # label ("POST webhook:orderCreated", "POST callback:onPaid of POST /subscriptions {$request.body#/url}")
+    events: dict[str, Operation] = field(default_factory=dict)
     # what is wrong with the document but was read anyway: (kind, location, detail), e.g. a $ref to nothing
     defects: list[tuple[str, str, str]] = field(default_factory=list)
 

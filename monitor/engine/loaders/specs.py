@@ -96,6 +96,7 @@ class _Reader:
                             self.file, f"{op.method} {path} and {first.method} {first.path} are the same operation"
                         )
                     operations[op.key] = op
+        events = self._events(operations)
         if self.is_swagger:
             schemes = _obj(root.get("securityDefinitions"))
             schemas = _obj(root.get("definitions"))
@@ -118,7 +119,32 @@ class _Reader:
             schema_pointer_prefix=prefix,
             tags=[str(_obj(t).get("name")) for t in _list(root.get("tags"))],
             webhooks=_obj(root.get("webhooks")),
+            events=events,
         )
+
+    def _events(self, operations: dict[str, Operation]) -> dict[str, Operation]:
+        """Webhooks and callbacks as operations: the platform is the client, the integration the server."""
+        events: dict[str, Operation] = {}
+        if self.is_swagger:
+            return events
+        for name, item in _obj(self.root.get("webhooks")).items():
+            item = self.deref(item)
+            for method, raw in self._operations_of(_obj(item)):
+                if isinstance(raw, dict):
+                    op = self._operation(f"webhook:{name}", method, _obj(item), raw, f"#/webhooks/{_escape(name)}")
+                    events[op.label] = op
+        for parent in operations.values():
+            for name, callback in _obj(parent.raw.get("callbacks")).items():
+                callback = _obj(self.deref(callback))
+                for expression, item in callback.items():
+                    item = _obj(self.deref(item))
+                    at = f"{parent.pointer}/callbacks/{_escape(str(name))}/{_escape(str(expression))}"
+                    path = f"callback:{name} of {parent.label} {expression}"
+                    for method, raw in self._operations_of(item):
+                        if isinstance(raw, dict):
+                            op = self._operation(path, method, item, raw, at)
+                            events[op.label] = op
+        return events
 
     def _operations_of(self, item: dict[str, Any]) -> list[tuple[str, Any]]:
         if self.format != "openapi-3.2":
@@ -142,9 +168,11 @@ class _Reader:
             if "webhooks" not in root and "components" not in root:
                 raise SpecError(self.file, "no `paths`, `webhooks` or `components`: OpenAPI 3.1 requires one of them")
 
-    def _operation(self, path: str, method: str, item: dict[str, Any], raw: dict[str, Any]) -> Operation:
-        pointer = f"#/paths/{_escape(path)}/{method}"
-        names = path_parameter_names(path)
+    def _operation(
+        self, path: str, method: str, item: dict[str, Any], raw: dict[str, Any], at: str | None = None
+    ) -> Operation:
+        pointer = f"{at or '#/paths/' + _escape(path)}/{method}"
+        names = path_parameter_names(path) if at is None else []
         merged: dict[tuple[str, str], Any] = {}
         for source in (_list(item.get("parameters")), _list(raw.get("parameters"))):
             for p in source:

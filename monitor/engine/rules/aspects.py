@@ -19,8 +19,11 @@ CONTEXTS: dict[str, tuple[Direction, str, str]] = {
     "response-body": (RESPONSE, "responses", "the response body"),
     "response-property": (RESPONSE, "responses", "a response body property"),
     "response-header": (RESPONSE, "headers", "a response header"),
+    # a webhook's or callback's request is sent by the platform and read by the integration: levels as a response
+    "webhook-body": (RESPONSE, "webhooks", "a webhook payload"),
+    "webhook-property": (RESPONSE, "webhooks", "a webhook payload property"),
 }
-PROPERTY_CONTEXTS = ("request-parameter-property", "request-property", "response-property")
+PROPERTY_CONTEXTS = ("request-parameter-property", "request-property", "response-property", "webhook-property")
 
 # aspect -> (level in a request, level in a response, kind, description; "{what}" is the context noun)
 ASPECTS = {

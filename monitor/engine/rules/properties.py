@@ -56,6 +56,8 @@ def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[s
             continue
         if scope == "parameter":
             rule = "request-parameter-property-removed"
+        elif scope == "webhook":
+            rule = "webhook-required-property-removed" if name in old_req else "webhook-optional-property-removed"
         elif direction is REQUEST:
             rule = "request-property-removed"
         else:
@@ -67,6 +69,8 @@ def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[s
         required = name in new_req
         if scope == "parameter":
             rule = f"new-{'required' if required else 'optional'}-request-parameter-property"
+        elif scope == "webhook":
+            rule = f"webhook-{'required' if required else 'optional'}-property-added"
         elif direction is REQUEST:
             rule = f"new-{'required' if required else 'optional'}-request-property"
         else:
