@@ -15,7 +15,7 @@ from typing import Any
 from monitor.engine.loaders.refs import DANGLING, Resolver, refs_in
 from monitor.engine.rules import SCHEMA_CHECKS
 from monitor.engine.rules.base import Finding
-from monitor.engine.rules.composition import check_alternatives, match_branches
+from monitor.engine.rules.composition import check_alternatives, check_ambiguous_split, match_branches, wrapped_side
 from monitor.engine.rules.equivalent import align
 from monitor.engine.rules.properties import check_properties, properties_of
 from monitor.engine.rules.schema_pair import Place, SchemaPair
@@ -179,6 +179,15 @@ class SchemaComparer:
         if is_replaced(old, new):
             return
         old_props, new_props = properties_of(old), properties_of(new)
+        split = wrapped_side(old, new, self.old.deref, self.new.deref)
+        if split is not None:  # one object against each alternative, not its properties each removed
+            out.extend(check_ambiguous_split(pair, self.new.deref))
+            keyword = "oneOf" if isinstance((new if split == "new" else old).get("oneOf"), list) else "anyOf"
+            alternatives = (new if split == "new" else old)[keyword]
+            for i, branch in enumerate(alternatives):
+                a, b = (old, branch) if split == "new" else (branch, new)
+                self._walk(a, b, self._nested(place, f"{keyword}/{i}" if split == "new" else "", ""), depth + 1, scope)
+            old_props = new_props = {}
         if old_props or new_props:
             origins = _origins(old, new, old_props, new_props)
 

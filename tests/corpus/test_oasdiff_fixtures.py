@@ -79,13 +79,7 @@ REFUSED: dict[str, str] = {
 }
 
 # revision file -> why the engine wrongly misses oasdiff's breaking finding(s); strict xfail until fixed
-ENGINE_GAPS = {
-    "data/checker/request_property_one_of_wrapped_revision.yaml": (
-        "engine gap: object{required foo, bar} became oneOf [{required foo}, {required bar}] with the same three "
-        "properties: a body with foo and bar now matches both alternatives and oneOf rejects it; we report "
-        "request-property-removed x3 (the properties still exist) and one-of-added, nothing breaking"
-    ),
-}
+ENGINE_GAPS: dict[str, str] = {}  # the last one, request_property_one_of_wrapped, is request-body-one-of-ambiguous
 
 
 def load_verdicts(corpus: Path) -> list[dict[str, Any]]:

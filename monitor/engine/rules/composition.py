@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from monitor.engine.rules.base import Finding
+from monitor.engine.model import Direction
+from monitor.engine.rules.base import BREAKING, REQUEST, Finding, Rule
 from monitor.engine.rules.schema_pair import SchemaPair
+
+RULES = [
+    Rule("request-body-one-of-ambiguous", BREAKING, REQUEST, "request-body", "structure", "An object became a oneOf whose alternatives overlap: a body that was valid now matches several, which oneOf rejects"),
+    Rule("request-property-one-of-ambiguous", BREAKING, REQUEST, "request-body", "structure", "A request property became a oneOf whose alternatives overlap: a value that was valid now matches several"),
+]  # fmt: skip
 
 
 def _branches(schema: dict[str, Any], keyword: str) -> list[Any]:
@@ -177,6 +183,76 @@ def check_discriminator(p: SchemaPair) -> Iterator[Finding]:
     for value in sorted(old_map.keys() & new_map.keys()):
         if old_map[value].rsplit("/", 1)[-1] != new_map[value].rsplit("/", 1)[-1]:
             yield p.finding("discriminator-mapping-changed", value=value, old=old_map[value], new=new_map[value])
+
+
+def wrapped_side(old: dict[str, Any], new: dict[str, Any], old_deref: Callable[[Any], Any],
+                 new_deref: Callable[[Any], Any]) -> str | None:  # fmt: skip
+    """"new" when an object became a oneOf/anyOf of objects ("old" for the reverse), else None.
+
+    Such a pair is one object compared with each alternative, not properties removed and alternatives added.
+    """
+    for side, lone, split, deref in (("new", old, new, new_deref), ("old", new, old, old_deref)):
+        if not isinstance(lone.get("properties"), dict) or any(k in lone for k in ("oneOf", "anyOf")):
+            continue
+        if split.get("properties"):
+            continue
+        for keyword in ("oneOf", "anyOf"):
+            branches = split.get(keyword)
+            if isinstance(branches, list) and branches and all(_is_object(deref(b)) for b in branches):
+                return side
+    return None
+
+
+def _is_object(schema: Any) -> bool:
+    return isinstance(schema, dict) and (schema.get("type") == "object" or isinstance(schema.get("properties"), dict))
+
+
+def check_ambiguous_split(p: SchemaPair, new_deref: Callable[[Any], Any]) -> Iterator[Finding]:
+    """An object split into oneOf alternatives that overlap: the full old value matches several, and oneOf
+    accepts exactly one, so request writers that sent it are now rejected. A discriminator settles it."""
+    branches = p.new.get("oneOf")
+    if p.place.direction is not Direction.REQUEST or p.place.scope != "body" or not isinstance(branches, list):
+        return
+    if isinstance(p.new.get("discriminator"), dict):
+        return
+    value = set(p.old.get("properties") or {})
+    matching = [b for b in (new_deref(b) for b in branches) if _admits(b, value)]
+    if any(_exclusive(a, b) for i, a in enumerate(matching) for b in matching[i + 1 :]):
+        return
+    if len(matching) >= 2:
+        yield Finding(f"{p.place.context}-one-of-ambiguous", p.place.location,
+                      {**dict(p.place.args), "alternatives": len(matching)})  # fmt: skip
+
+
+def _admits(branch: Any, value: set[str]) -> bool:
+    """Could an object with all of `value`'s properties be valid against this alternative?"""
+    if not isinstance(branch, dict):
+        return False
+    required = branch.get("required") if isinstance(branch.get("required"), list) else []
+    declared = set(branch.get("properties") or {})
+    if not set(required) <= value:
+        return False
+    return not (branch.get("additionalProperties") is False and value - declared)
+
+
+def _exclusive(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two alternatives a value cannot match at once: a shared property limited to disjoint values."""
+    pa, pb = a.get("properties") or {}, b.get("properties") or {}
+    for name in pa.keys() & pb.keys():
+        va, vb = _allowed(pa[name]), _allowed(pb[name])
+        if va is not None and vb is not None and not va & vb:
+            return True
+    return False
+
+
+def _allowed(schema: Any) -> set[str] | None:
+    if not isinstance(schema, dict):
+        return None
+    if "const" in schema:
+        return {repr(schema["const"])}
+    if isinstance(schema.get("enum"), list):
+        return {repr(v) for v in schema["enum"]}
+    return None
 
 
 CHECKS = (check_discriminator,)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from monitor.engine.rules import bodies, defects, lifecycle, parameters, paths, security, webhooks
+from monitor.engine.rules import bodies, composition, defects, lifecycle, parameters, paths, security, webhooks
 
 RULES = [*paths.RULES, *lifecycle.RULES, *parameters.RULES, *bodies.RULES, *security.RULES]
-RULES += defects.RULES + webhooks.RULES
+RULES += defects.RULES + webhooks.RULES + composition.RULES
 OPERATION_CHECKS = (
     *paths.OPERATION_CHECKS, *lifecycle.CHECKS, *security.OPERATION_CHECKS,
     *parameters.OPERATION_CHECKS, *bodies.OPERATION_CHECKS,

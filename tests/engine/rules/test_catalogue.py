@@ -15,6 +15,7 @@ from tests.engine.rules import (
     test_operations,
     test_schema_aspects,
     test_security_content,  # noqa: F401
+    test_structure,  # noqa: F401
     test_webhooks,  # noqa: F401
 )
 

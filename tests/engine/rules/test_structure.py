@@ -7,7 +7,7 @@ from typing import Any
 
 from monitor.engine import Level
 from tests.engine.helpers import diff_docs
-from tests.engine.rules.test_operations import JSON, OK, api, expect, expect_nothing, obj
+from tests.engine.rules.test_operations import JSON, OK, api, covers, expect, expect_nothing, obj
 
 BREAKING, WARNING, INFO = Level.BREAKING, Level.WARNING, Level.INFO
 STRING = {"type": "string"}
@@ -168,3 +168,55 @@ def test_a_property_added_to_an_all_of_part_is_reported_at_that_part(tmp_path: P
     reverse = diff_docs(tmp_path, new, old)
     expect(reverse, "response-optional-property-removed", WARNING, "GET /all-of", at)
     assert reverse.changes[0].operations == ["GET /all-of", "GET /direct", "GET /nested", "GET /wrapped"]
+
+
+# -- an object that becomes a oneOf of partial objects ---------------------------------------------------------
+FULL = obj(("foo", "bar"), foo=STRING, bar=STRING, baz=STRING)
+
+
+def _partial(required: str, **extra: Any) -> dict[str, Any]:
+    return {**obj((required,), foo=STRING, bar=STRING, baz=STRING), **extra}
+
+
+@covers("request-body-one-of-ambiguous")
+def test_an_object_split_into_overlapping_one_of_alternatives_rejects_bodies_that_were_valid(tmp_path: Path) -> None:
+    """{foo, bar} matches both {required foo} and {required bar}: oneOf accepts exactly one (oasdiff's fixture)."""
+    old, new = accepts(FULL), accepts({"oneOf": [_partial("foo"), _partial("bar")]})
+    result = diff_docs(tmp_path, old, new)
+    breaking = [c for c in result.changes if c.level is BREAKING]
+    assert [(c.id, c.location, c.args) for c in breaking] == [
+        ("request-body-one-of-ambiguous", REQUEST, {"alternatives": 2})
+    ]
+    assert not [c for c in result.changes if c.id == "request-property-removed"], "the properties are all still there"
+    reverse = diff_docs(tmp_path, new, old)
+    assert "request-body-one-of-ambiguous" not in {c.id for c in reverse.changes}
+    assert not [c for c in reverse.changes if c.id.startswith("new-")], "the properties were all there before"
+
+
+@covers("request-property-one-of-ambiguous")
+def test_a_request_property_split_into_overlapping_alternatives_is_breaking(tmp_path: Path) -> None:
+    old, new = accepts(obj(payer=FULL)), accepts(obj(payer={"oneOf": [_partial("foo"), _partial("bar")]}))
+    args = {"property": "payer", "alternatives": 2}
+    at = f"{REQUEST}/properties/payer"
+    breaking = [c for c in diff_docs(tmp_path, old, new).changes if c.level is BREAKING]
+    assert [(c.id, c.location, c.args) for c in breaking] == [("request-property-one-of-ambiguous", at, args)]
+
+
+def test_alternatives_told_apart_by_a_const_or_a_discriminator_are_not_ambiguous(tmp_path: Path) -> None:
+    kinds = [_partial("foo", properties={**FULL["properties"], "kind": {"const": k}}) for k in ("a", "b")]
+    old = accepts(obj(("foo", "bar"), foo=STRING, bar=STRING, baz=STRING, kind=STRING))
+    changes = diff_docs(tmp_path, old, accepts({"oneOf": kinds})).changes
+    assert "request-body-one-of-ambiguous" not in {c.id for c in changes}
+    discriminated = {"oneOf": [_partial("foo"), _partial("bar")], "discriminator": {"propertyName": "foo"}}
+    assert "request-body-one-of-ambiguous" not in {
+        c.id for c in diff_docs(tmp_path, accepts(FULL), accepts(discriminated)).changes
+    }
+
+
+def test_a_response_object_split_into_partial_alternatives_may_now_lack_each_property(tmp_path: Path) -> None:
+    old, new = returns(FULL), returns({"oneOf": [_partial("foo"), _partial("bar")]})
+    result = diff_docs(tmp_path, old, new)
+    optional = sorted((c.id, c.args["property"]) for c in result.changes if c.id.endswith("became-optional"))
+    assert optional == [("response-property-became-optional", "bar"), ("response-property-became-optional", "foo")]
+    assert {c.level for c in result.changes if c.id.endswith("became-optional")} == {BREAKING}
+    assert not [c for c in result.changes if "property-removed" in c.id]
