@@ -99,6 +99,9 @@ _CATEGORY_KEYWORDS: dict[str, list[re.Pattern[str]]] = {
         r"\bremoved\b", r"\bno longer (?:accepts?|supports?)\b", r"\brejects?\b", r"\bincompatib\w*",
         r"\bchanged? from (?:an? )?(?:object|string|array|integer|number|boolean|optional|required)\b",
         r"\bresponse[- ]shape\b", r"不兼容|破坏性|必填|变更",
+        # a field or value that stops appearing in responses breaks every reader of it
+        r"\b(?:no longer|not) (?:be )?returned\b", r"\bstop(?:s|ped)? (?:being )?returned\b",
+        r"\bstop(?:s|ped)? returning\b", r"不再返回",
     ),
     NEW_VERSION: _words(
         r"^new\b", r"\bnew:", r"\bintroduc\w*", r"\bnew (?:api )?version\b", r"\bnow available\b", r"\blaunch\w*",
@@ -124,7 +127,8 @@ _BODY_CAP = 3  # occurrences of one keyword counted in a body, so one long list 
 _DATE_KEYWORDS: list[tuple[str, re.Pattern[str]]] = [
     (KIND_REMOVAL, re.compile(
         r"\bremov(?:e|ed|al)\b|\bsunset\w*|\bdecommission\w*|\bretire[ds]?\b|\bend[- ]of[- ](?:life|support)\b"
-        r"|\bdiscontinu\w*|\bno longer\b|\bstop(?:s|ped)? (?:running|working)\b|\bshut(?:ting)? down\b"
+        r"|\bdiscontinu\w*|\bno longer\b|\bstop(?:s|ped)? (?:running|working|being returned|returning)\b"
+        r"|\bshut(?:ting)? down\b"
         r"|\bfail\b|\buntil\b|\bmigrat\w* (?:to\b.*\b)?by\b|\bmust be (?:migrated|completed)\b|\bdeadline\b"
         r"|下线|停用|移除|删除|停止|关闭|退役|截止|前(?:完成)?迁移",
         re.IGNORECASE,
@@ -329,12 +333,22 @@ def _date_kind(before: str, after: str) -> str:
     return KIND_MENTIONED
 
 
+# "the deprecated Finances API will be decommissioned": an adjective says what a thing is, not what the date is
+_ADJECTIVE_BEFORE = re.compile(r"\b(?:the|a|an|all|any|these|those|its|their|our|already)\s+$", re.IGNORECASE)
+_ADJECTIVE_AFTER = re.compile(r"^\s+(?:operations?|endpoints?|apis?|versions?|fields?|propert\w+|resources?)\b",
+                             re.IGNORECASE)  # fmt: skip
+
+
 def _nearest_keyword(context: str, kinds: tuple[str, ...], *, from_end: bool) -> str | None:
     best: tuple[int, str] | None = None
     for kind, pattern in _DATE_KEYWORDS:
         if kind not in kinds:
             continue
         for match in pattern.finditer(context):
+            if kind == KIND_DEPRECATION and (
+                _ADJECTIVE_BEFORE.search(context, 0, match.start()) or _ADJECTIVE_AFTER.match(context[match.end() :])
+            ):
+                continue
             distance = len(context) - match.end() if from_end else match.start()
             if best is None or distance < best[0]:
                 best = (distance, kind)
