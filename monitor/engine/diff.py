@@ -84,7 +84,7 @@ def diff(old: Spec, new: Spec, options: DiffOptions | None = None) -> DiffResult
 
 def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
     options = options or DiffOptions()
-    comparer = SchemaComparer(Resolver(old.root, old.file), Resolver(new.root, new.file))
+    comparer = SchemaComparer(Resolver(old.root, old.file, old.refs), Resolver(new.root, new.file, new.refs))
     specs = SpecPair(old, new, comparer, options.today or date.today(), options.min_sunset_days)
     usage = options.usage
     ops: dict[str, Operation] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from monitor.engine.loaders.lenient import lift_required_flags, required_flag_detail
 from monitor.engine.loaders.refs import DANGLING, Resolver, refs_in
 from monitor.engine.rules import SCHEMA_CHECKS
 from monitor.engine.rules.base import Finding
@@ -78,7 +79,7 @@ class SchemaComparer:
         """Refs whose target is byte-for-byte the same in both specs, transitively (greatest fixpoint)."""
         if self._clean is None:
             candidates: dict[str, list[str]] = {}
-            for ref in set(refs_in(self.old.root)) & set(refs_in(self.new.root)):
+            for ref in self.old.refs & self.new.refs:
                 try:
                     o, n = self.old.target(ref), self.new.target(ref)
                 except Exception:  # a dangling ref is dirty, and reported where it is used
@@ -171,9 +172,16 @@ class SchemaComparer:
     def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         if not isinstance(old, dict) or not isinstance(new, dict) or old is DANGLING or new is DANGLING:
             return  # a schema behind a broken $ref is unknown: the ref itself is reported as a spec defect
-        old, new = align(self._flatten(old, self.old, 0), self._flatten(new, self.new, 0))
+        old, was_flagged = lift_required_flags(self._flatten(old, self.old, 0))
+        new, flagged = lift_required_flags(self._flatten(new, self.new, 0))
+        old, new = align(old, new)
         pair = SchemaPair(old, new, place)
         out = scope.findings
+        for name, flag in flagged:  # a malformed value read leniently, reported where it appears
+            if (name, flag) not in was_flagged:
+                escaped = name.replace("~", "~0").replace("/", "~1")
+                at = f"{place.location}/properties/{escaped}/required"
+                out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
         for check in SCHEMA_CHECKS:
             out.extend(check(pair))
         if is_replaced(old, new):

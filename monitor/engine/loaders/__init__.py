@@ -7,7 +7,7 @@ from pathlib import Path
 from monitor.engine.errors import SpecError
 from monitor.engine.loaders.documents import parse_document
 from monitor.engine.loaders.lenient import repair
-from monitor.engine.loaders.refs import Resolver, check_refs, find_dangling
+from monitor.engine.loaders.refs import Resolver, check_refs, find_dangling, serialise, unique_refs_in
 from monitor.engine.loaders.specs import build_spec
 from monitor.engine.model import Spec
 
@@ -35,12 +35,18 @@ def load_spec(path: str | Path, *, allow_external_refs: bool = False) -> Spec:
 def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_external_refs: bool = False) -> Spec:
     """Normalise a spec held in memory (fetched by the service, say); `name` appears in errors."""
     root = parse_document(data, name)
-    root = check_refs(root, base or Path(name), allow_external=allow_external_refs)
-    repaired = repair(root) if isinstance(root, dict) else []
+    serialised = serialise(root)  # once: the ref scans and the repair check all read it
+    refs = unique_refs_in(root, serialised)
+    bundled = check_refs(root, base or Path(name), allow_external=allow_external_refs, refs=refs)
+    if bundled is not root:  # sibling files were bundled in: their refs too
+        root, serialised = bundled, serialise(bundled)
+        refs = unique_refs_in(root, serialised)
+    repaired = repair(root, serialised) if isinstance(root, dict) else []
     spec = build_spec(root, name)
+    spec.refs = refs
     spec.defects.extend(repaired)
     info = root.get("info")
     if not isinstance(info, dict) or info.get("version") in (None, ""):  # required by every version; hides nothing
         spec.defects.append(("malformed-value", "#/info", "no `info.version`: the document does not state its version"))
-    spec.defects.extend(("dangling-ref", where, ref) for where, ref in find_dangling(root, name))
+    spec.defects.extend(("dangling-ref", where, ref) for where, ref in find_dangling(root, name, refs))
     return spec

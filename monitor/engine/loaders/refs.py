@@ -24,6 +24,22 @@ def refs_in(node: Any) -> list[str]:
     return [orjson.loads(b'"' + m + b'"') for m in _REF_VALUE.findall(data)]
 
 
+def serialise(node: Any) -> bytes | None:
+    """The document as compact JSON bytes, or None when it nests beyond orjson's limit (hostile input)."""
+    try:
+        return orjson.dumps(node)
+    except TypeError:
+        return None
+
+
+def unique_refs_in(node: Any, serialised: bytes | None = None) -> set[str]:
+    """The distinct `$ref` strings inside `node` (a whole document has thousands of refs but few distinct ones)."""
+    data = serialised if serialised is not None else serialise(node)
+    if data is None:
+        return set(_walk_refs(node))
+    return {orjson.loads(b'"' + m + b'"') for m in set(_REF_VALUE.findall(data))}
+
+
 def _walk_refs(node: Any) -> list[str]:
     found, stack = [], [node]
     while stack:
@@ -61,10 +77,10 @@ def pointer_get(root: Any, pointer: str, file: str) -> Any:
 DANGLING: dict[str, Any] = {"x-monitor-dangling-ref": True}
 
 
-def find_dangling(root: Any, file: str) -> list[tuple[str, str]]:
+def find_dangling(root: Any, file: str, refs: set[str] | None = None) -> list[tuple[str, str]]:
     """(pointer of the object holding the `$ref`, the ref) for every local ref that points at nothing."""
     bad = set()
-    for ref in set(refs_in(root)):
+    for ref in unique_refs_in(root) if refs is None else refs:
         if ref.startswith("#"):
             try:
                 pointer_get(root, ref, file)
@@ -91,10 +107,18 @@ def find_dangling(root: Any, file: str) -> list[tuple[str, str]]:
 class Resolver:
     """Follows `$ref` chains within one document, caching each target; a ref to nothing gives `DANGLING`."""
 
-    def __init__(self, root: Any, file: str) -> None:
+    def __init__(self, root: Any, file: str, refs: set[str] | None = None) -> None:
         self.root = root
         self.file = file
         self._cache: dict[str, Any] = {}
+        self._refs = refs
+
+    @property
+    def refs(self) -> set[str]:
+        """Every distinct $ref of the document (given by the loader, which has found them already)."""
+        if self._refs is None:
+            self._refs = unique_refs_in(self.root)
+        return self._refs
 
     def target(self, ref: str) -> Any:
         found = self._cache.get(ref)
@@ -123,13 +147,13 @@ class Resolver:
         return self.resolve(node)[0]
 
 
-def check_refs(root: Any, file: Path, *, allow_external: bool) -> Any:
+def check_refs(root: Any, file: Path, *, allow_external: bool, refs: set[str] | None = None) -> Any:
     """Refuse remote and absolute refs; bundle sibling-file refs into the root when allowed.
 
     Bundled documents live under `x-bundled` and their refs are rewritten to point there, so the
     rest of the engine only ever sees local refs.
     """
-    external = {r for r in refs_in(root) if not r.startswith("#")}
+    external = {r for r in (unique_refs_in(root) if refs is None else refs) if not r.startswith("#")}
     if not external:
         return root
     bundled: dict[str, Any] = {}
