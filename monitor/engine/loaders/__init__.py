@@ -42,6 +42,7 @@ def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_e
         root, serialised = bundled, serialise(bundled)
         refs = unique_refs_in(root, serialised)
     repaired = repair(root, serialised) if isinstance(root, dict) else []
+    del serialised  # a 7 MB spec is 7 MB of bytes: not kept while the model is built
     spec = build_spec(root, name)
     spec.refs = refs
     spec.defects.extend(repaired)
