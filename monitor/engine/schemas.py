@@ -20,7 +20,7 @@ from monitor.engine.rules.composition import check_alternatives, check_ambiguous
 from monitor.engine.rules.equivalent import align
 from monitor.engine.rules.properties import check_properties, properties_of
 from monitor.engine.rules.schema_pair import Place, SchemaPair
-from monitor.engine.rules.types import is_replaced
+from monitor.engine.rules.types import is_replaced, is_wholesale
 
 MAX_DEPTH = 64  # real marketplace schemas nest at most ~15 levels; deeper input is cut off, not followed
 _SUBSCHEMA_KEYS = ("not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
@@ -184,7 +184,7 @@ class SchemaComparer:
                 out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
         for check in SCHEMA_CHECKS:
             out.extend(check(pair))
-        if is_replaced(old, new):
+        if is_replaced(old, new) or is_wholesale(old, new, place.direction):
             return
         old_props, new_props = properties_of(old), properties_of(new)
         split = wrapped_side(old, new, self.old.deref, self.new.deref)

@@ -22,7 +22,6 @@ def test_catalog_item_dimensions_object_to_array_is_one_type_change_not_each_pro
     assert not [c for c in result.changes if c.location.startswith(at + "/")]
 
 
-
 def test_bolcom_min_length_appearing_on_request_values_is_breaking_as_oasdiff_says() -> None:
     """oasdiff reads an absent minLength as 0: setting it to 1 rejects the empty string that was valid."""
     result = run("bolcom/retailer/1307aae5_2024-11-11.json", "bolcom/retailer/36b3def7_2025-10-29.json")
@@ -41,3 +40,16 @@ def test_etsy_get_user_now_needing_oauth2_beside_the_api_key_names_the_added_sch
     assert (change.level, change.args) == (BREAKING, {"security": "api_key", "added": "oauth2"})
     assert change.operations == ["GET /v3/application/users/{user_id}"]
     assert not find(result.changes, "api-security-removed")
+
+
+def test_seller_wallet_create_transaction_response_replaced_wholesale_is_one_finding() -> None:
+    """7d9f6f18: the response became {transaction, callBackURL}; its ten old properties are not each reported."""
+    result = run(
+        "amazon/sellerWallet_2024-03-01/f4ac9ab6_2025-07-30.json",
+        "amazon/sellerWallet_2024-03-01/7d9f6f18_2025-08-27.json",
+    )
+    at = "#/definitions/CreateTransactionResponse"
+    (change,) = find(result.changes, "response-body-object-replaced", schema="CreateTransactionResponse")
+    assert (change.level, change.location, change.args["new"]) == (BREAKING, at, ["callBackURL", "transaction"])
+    assert change.operations == ["POST /finances/transfers/wallet/2024-03-01/transactions"]
+    assert not [c for c in result.changes if c.location.startswith(at + "/properties/")]

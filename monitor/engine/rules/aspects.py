@@ -33,6 +33,8 @@ ASPECTS = {
     # an untyped ({}) schema accepts anything; gaining a type narrows it to one kind of value
     "type-set": (BREAKING, INFO, "type", "{what} was untyped and now has a type"),
     "type-unset": (INFO, WARNING, "type", "The type of {what} was removed: any value is now allowed"),
+    # an object whose properties were all replaced by others: one finding, not each property removed and added
+    "object-replaced": (BREAKING, BREAKING, "structure", "{what} was replaced by an object with none of its properties"),
     "list-of-types-narrowed": (BREAKING, INFO, "type", "A type was removed from the list of types of {what}"),
     "list-of-types-widened": (INFO, BREAKING, "type", "A type was added to the list of types of {what}"),
     "format-changed": (BREAKING, BREAKING, "type", "The format of {what} changed"),

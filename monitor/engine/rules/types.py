@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from monitor.engine.model import Direction
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.schema_pair import SchemaPair
 
@@ -57,6 +58,24 @@ def _is_described_any(p: SchemaPair, schema: dict[str, Any]) -> bool:
     """An untyped value that is part of the contract. A body or header with no schema at all (`{}` at the top)
     is undocumented rather than "any value", so a schema appearing there narrows nothing a client relied on."""
     return is_any(schema) and bool(schema or p.place.in_property or p.place.scope == "parameter")
+
+
+def is_wholesale(old: dict[str, Any], new: dict[str, Any], direction: Direction) -> bool:
+    """An object replaced by another (two properties or more each, none in common) that breaks its side: in a
+    request the new object requires something, in a response the old one promised something. Then it is one
+    finding; otherwise each property added or removed says no more than a warning would."""
+    o, n = old.get("properties"), new.get("properties")
+    if not isinstance(o, dict) or not isinstance(n, dict) or len(o) < 2 or len(n) < 2 or o.keys() & n.keys():
+        return False
+    if shape_of(old) != frozenset(("object",)) or shape_of(new) != frozenset(("object",)):
+        return False
+    promised = new.get("required") if direction is Direction.REQUEST else old.get("required")
+    return isinstance(promised, list) and bool(promised)
+
+
+def check_wholesale(p: SchemaPair) -> Iterator[Finding]:
+    if is_wholesale(p.old, p.new, p.place.direction):
+        yield p.finding("object-replaced", old=sorted(p.old["properties"]), new=sorted(p.new["properties"]))
 
 
 def is_nullable(schema: dict[str, Any]) -> bool:
@@ -127,4 +146,4 @@ def check_nullable(p: SchemaPair) -> Iterator[Finding]:
         yield p.finding("became-not-nullable")
 
 
-CHECKS = (check_type, check_format, check_nullable)
+CHECKS = (check_type, check_format, check_nullable, check_wholesale)

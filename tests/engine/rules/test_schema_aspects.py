@@ -53,6 +53,11 @@ PAIRS: dict[str, Pair] = {
     "type-changed": Pair(STRING, {"type": "boolean"}),
     "type-generalized": Pair({"type": "integer"}, {"type": "number"}),
     "type-specialized": Pair({"type": "number"}, {"type": "integer"}),
+    # every property replaced, and something required on both sides
+    "object-replaced": Pair(
+        {**OBJECT, "properties": {"a": STRING, "b": STRING}, "required": ["a"]},
+        {**OBJECT, "properties": {"c": STRING, "d": STRING}, "required": ["c"]},
+    ),
     # an untyped schema accepts any value (a bare `{}` body is undocumented instead: see test_narrowing.py)
     "type-set": Pair({"description": "any value"}, STRING),
     "type-unset": Pair(STRING, {"description": "any value"}),
@@ -180,6 +185,7 @@ _OPPOSITES = {
     "became-required": "became-optional",
     "additional-properties-restricted": "additional-properties-allowed",
     "deprecated": "reactivated",
+    "object-replaced": "object-replaced",
 }
 _OPPOSITES.update({v: k for k, v in _OPPOSITES.items()})
 _SUFFIXES = (("-increased", "-decreased"), ("-unset", "-set"), ("-added", "-removed"))

@@ -220,3 +220,35 @@ def test_a_response_object_split_into_partial_alternatives_may_now_lack_each_pro
     assert optional == [("response-property-became-optional", "bar"), ("response-property-became-optional", "foo")]
     assert {c.level for c in result.changes if c.id.endswith("became-optional")} == {BREAKING}
     assert not [c for c in result.changes if "property-removed" in c.id]
+
+
+# -- a schema replaced wholesale --------------------------------------------------------------------------------
+TOKEN_OLD = obj(("accessToken",), accessToken=STRING, expiresIn={"type": "integer"}, tokenType=STRING)
+TOKEN_NEW = obj(("access_token",), access_token=STRING, expires_in={"type": "integer"}, token_type=STRING)
+
+
+def test_a_response_object_replaced_wholesale_is_one_finding_not_each_property(tmp_path: Path) -> None:
+    """Walmart POST /v3/token 212d57cb -> 17d2938d: camelCase properties became snake_case ones."""
+    args = {"status": "200", "old": ["accessToken", "expiresIn", "tokenType"],
+            "new": ["access_token", "expires_in", "token_type"]}  # fmt: skip
+    result = diff_docs(tmp_path, returns(TOKEN_OLD), returns(TOKEN_NEW))
+    expect(result, "response-body-object-replaced", BREAKING, "GET /items", RESPONSE, args)
+    reverse = diff_docs(tmp_path, returns(TOKEN_NEW), returns(TOKEN_OLD))
+    expect(reverse, "response-body-object-replaced", BREAKING, "GET /items", RESPONSE)
+
+
+def test_an_object_of_optional_properties_replaced_keeps_its_per_property_findings(tmp_path: Path) -> None:
+    """Nothing was promised: each optional property removed is a warning, as it would be alone."""
+    old, new = returns(obj(a=STRING, b=STRING)), returns(obj(c=STRING, d=STRING))
+    ids = sorted(c.id for c in diff_docs(tmp_path, old, new).changes)
+    assert ids == ["response-optional-property-added"] * 2 + ["response-optional-property-removed"] * 2
+
+
+def test_a_request_object_replaced_by_one_that_requires_something_is_one_breaking_finding(tmp_path: Path) -> None:
+    result = diff_docs(tmp_path, accepts(obj(a=STRING, b=STRING)), accepts(obj(("c",), c=STRING, d=STRING)))
+    expect(result, "request-body-object-replaced", BREAKING, "POST /items", REQUEST)
+    reverse = sorted(
+        c.id
+        for c in diff_docs(tmp_path, accepts(obj(("c",), c=STRING, d=STRING)), accepts(obj(a=STRING, b=STRING))).changes
+    )
+    assert reverse == ["new-optional-request-property"] * 2 + ["request-property-removed"] * 2
