@@ -20,6 +20,7 @@ RULES = [
     Rule("api-security-requirement-scheme-added", BREAKING, NONE, "security", "existence", "An operation's security requirement now needs an additional scheme"),
     Rule("api-global-security-requirement-scheme-added", BREAKING, NONE, "security", "existence", "The global security requirement now needs an additional scheme"),
     Rule("api-security-component-added", INFO, NONE, "security", "existence", "A security scheme was added"),
+    Rule("api-security-component-renamed", INFO, NONE, "security", "existence", "A security scheme was renamed without changing what it is"),
     Rule("api-security-component-removed", INFO, NONE, "security", "existence", "A security scheme was removed"),
     Rule("api-security-component-type-changed", INFO, NONE, "security", "type", "The type of a security scheme changed"),
     Rule("api-security-component-oauth-url-changed", INFO, NONE, "security", "type", "The OAuth authorization URL of a security scheme changed"),
@@ -138,9 +139,16 @@ def check_global_security(s: SpecPair) -> Iterator[Finding]:
 def check_security_schemes(s: SpecPair) -> Iterator[Finding]:
     old, new = s.old.security_schemes, s.new.security_schemes
     old_at, new_at = _schemes_pointer(s.old.format), _schemes_pointer(s.new.format)
+    renamed = _renamed(old, new)
     for name in sorted(new.keys() - old.keys()):
+        if name in renamed.values():
+            continue
         yield Finding("api-security-component-added", f"{new_at}{escape(name)}", {"scheme": name})
     for name in sorted(old.keys() - new.keys()):
+        if name in renamed:
+            yield Finding("api-security-component-renamed", f"{new_at}{escape(renamed[name])}",
+                          {"scheme": renamed[name], "old": name})  # fmt: skip
+            continue
         yield Finding("api-security-component-removed", f"{old_at}{escape(name)}", {"scheme": name})
     for name in sorted(old.keys() & new.keys()):
         o, n = old[name], new[name]
@@ -172,6 +180,17 @@ def check_security_schemes(s: SpecPair) -> Iterator[Finding]:
                 yield Finding("api-security-component-oauth-scope-added", loc, {"scheme": name, "scope": scope})
             for scope in sorted(old_scopes.keys() - new_scopes.keys()):
                 yield Finding("api-security-component-oauth-scope-removed", loc, {"scheme": name, "scope": scope})
+
+
+def _renamed(old: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:
+    """Old name -> new name of schemes that only changed name: one of a kind on each side, same fingerprint."""
+    gone = {}
+    for name in old.keys() - new.keys():
+        gone.setdefault(_fingerprint(old[name]), []).append(name)
+    came = {}
+    for name in new.keys() - old.keys():
+        came.setdefault(_fingerprint(new[name]), []).append(name)
+    return {names[0]: came[fp][0] for fp, names in gone.items() if len(names) == 1 and len(came.get(fp, [])) == 1}
 
 
 def _schemes_pointer(spec_format: str) -> str:

@@ -12,12 +12,17 @@ BREAKING, WARNING, INFO = Level.BREAKING, Level.WARNING, Level.INFO
 KEY = SCHEMES["key"]
 
 
+@covers("api-security-component-renamed")
 def test_renaming_a_security_scheme_without_changing_it_is_no_security_change(tmp_path: Path) -> None:
     old = secured([{"key": []}, {"oauth": ["read"]}])
     new = secured([{"ApiKey": []}, {"OAuth": ["read"]}], schemes={"ApiKey": KEY, "OAuth": OAUTH})
     changes = diff_docs(tmp_path, old, new).changes
-    assert not [c for c in changes if c.id.startswith("api-security") and "component" not in c.id], changes
-    assert all(c.level is INFO for c in changes)
+    assert sorted((c.id, c.level, c.args["old"], c.args["scheme"]) for c in changes) == [
+        ("api-security-component-renamed", INFO, "key", "ApiKey"),
+        ("api-security-component-renamed", INFO, "oauth", "OAuth"),
+    ]
+    reverse = diff_docs(tmp_path, new, old).changes
+    assert sorted(c.args["scheme"] for c in reverse if c.id == "api-security-component-renamed") == ["key", "oauth"]
 
 
 def test_renaming_a_global_security_scheme_is_no_security_change(tmp_path: Path) -> None:
