@@ -97,7 +97,9 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
             raw.append((label, finding))
     for label, finding in check_events(specs):  # webhooks and callbacks: the platform is the client
         op = new.events.get(label) or old.events[label]
-        if usage is None or usage.uses(op):
+        parent = None if op.parent is None else new.operations.get(op.parent) or old.operations.get(op.parent)
+        if usage is None or usage.uses(op) or (parent is not None and usage.uses(parent)):  # a callback goes with
+            # the operation that registers it: a consumer of POST /subscriptions receives its callbacks
             ops[label] = op
             raw.append((label, finding))
     if usage is None:

@@ -78,6 +78,7 @@ class Operation:
     pointer: str
     raw: Node  # the operation object, for the "nothing changed here" shortcut
     raw_path_parameters: list[Any] = field(default_factory=list)
+    parent: str | None = None  # a callback's operation: the key of the operation that registers it
 
     @property
     def label(self) -> str:

@@ -143,6 +143,7 @@ class _Reader:
                     for method, raw in self._operations_of(item):
                         if isinstance(raw, dict):
                             op = self._operation(path, method, item, raw, at)
+                            op.parent = parent.key
                             events[op.label] = op
         return events
 

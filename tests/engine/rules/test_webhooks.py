@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from monitor.engine import Level
+from monitor.engine import DiffOptions, Level, Usage
 from tests.engine.helpers import diff_docs
 from tests.engine.rules.test_operations import JSON, OK, api, covers, expect, expect_nothing, obj
 
@@ -143,3 +143,12 @@ def test_a_callback_removed_is_breaking_the_platform_no_longer_sends_it(tmp_path
     old, new = subscribe(on_paid(ORDER)), subscribe({})
     expect(diff_docs(tmp_path, old, new), "callback-removed", BREAKING, CALLBACK, CALLBACK_AT, {})
     expect(diff_docs(tmp_path, new, old), "callback-added", INFO, CALLBACK, CALLBACK_AT, {})
+
+
+def test_a_callback_is_reported_to_the_consumers_of_the_operation_that_registers_it(tmp_path: Path) -> None:
+    wider = obj(("orderId",), orderId=STRING, status={**STRING, "enum": ["NEW", "PAID", "HELD"]})
+    old, new = subscribe(on_paid(ORDER)), subscribe(on_paid(wider))
+    uses_it = DiffOptions(usage=Usage(frozenset({"POST /subscriptions"})))
+    assert [c.id for c in diff_docs(tmp_path, old, new, uses_it).changes] == ["webhook-property-enum-value-added"]
+    other = DiffOptions(usage=Usage(frozenset({"GET /elsewhere"})))
+    assert diff_docs(tmp_path, old, new, other).changes == []
