@@ -194,7 +194,8 @@ class SchemaComparer:
             alternatives = (new if split == "new" else old)[keyword]
             for i, branch in enumerate(alternatives):
                 a, b = (old, branch) if split == "new" else (branch, new)
-                self._walk(a, b, self._nested(place, f"{keyword}/{i}" if split == "new" else "", ""), depth + 1, scope)
+                at = self._nested(place, f"{keyword}/{i}", "") if split == "new" else place  # where b sits
+                self._walk(a, b, at, depth + 1, scope)
             old_props = new_props = {}
         if old_props or new_props:
             origins = _origins(old, new, old_props, new_props)

@@ -252,3 +252,13 @@ def test_a_request_object_replaced_by_one_that_requires_something_is_one_breakin
         for c in diff_docs(tmp_path, accepts(obj(("c",), c=STRING, d=STRING)), accepts(obj(a=STRING, b=STRING))).changes
     )
     assert reverse == ["new-optional-request-property"] * 2 + ["request-property-removed"] * 2
+
+
+def test_partial_alternatives_merged_back_into_one_object_are_located_at_the_object(tmp_path: Path) -> None:
+    old, new = accepts({"oneOf": [_partial("foo"), _partial("bar")]}), accepts(FULL)
+    changes = diff_docs(tmp_path, old, new).changes
+    required = sorted((c.id, c.location) for c in changes if c.id.endswith("became-required"))
+    assert required == [
+        ("request-property-became-required", f"{REQUEST}/properties/bar"),
+        ("request-property-became-required", f"{REQUEST}/properties/foo"),
+    ]
