@@ -36,7 +36,8 @@ def match_branches(
     new_deref: Callable[[Any], Any],
     same: Callable[[Any, Any], bool],
 ) -> tuple[list[tuple[Any, Any]], list[Any], list[Any]]:
-    """Pair alternatives: by component name, then equal content, then title, then the one left on each side.
+    """Pair alternatives: by component name, equal content, title, then the one left on each side, or else by
+    structure (`_match_by_structure`) when several are left.
 
     Returns (matched pairs, removed, added). Reordering or inlining an alternative changes nothing.
     """
