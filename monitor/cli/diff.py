@@ -18,7 +18,7 @@ from monitor.cli.app import (
 
 @app.command()
 def diff(
-    old: Annotated[Path, typer.Argument(help="The old spec (JSON or YAML; Swagger 2.0, OpenAPI 3.0 or 3.1).")],
+    old: Annotated[Path, typer.Argument(help="The old spec (JSON or YAML; Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2).")],
     new: Annotated[Path, typer.Argument(help="The new spec.")],
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
     fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a change reaches this level.")] = FailOn.breaking,

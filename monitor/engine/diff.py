@@ -17,6 +17,7 @@ from monitor.engine.rules.base import Finding, Rule
 from monitor.engine.rules.context import OperationPair, SpecPair
 from monitor.engine.rules.operations import OPERATION_CHECKS, SPEC_CHECKS
 from monitor.engine.rules.paths import check_operations_added_removed
+from monitor.engine.rules.webhooks import check_events
 from monitor.engine.schemas import SchemaComparer
 
 
@@ -83,7 +84,7 @@ def diff(old: Spec, new: Spec, options: DiffOptions | None = None) -> DiffResult
 
 def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
     options = options or DiffOptions()
-    comparer = SchemaComparer(Resolver(old.root, old.file), Resolver(new.root, new.file))
+    comparer = SchemaComparer(Resolver(old.root, old.file, old.refs), Resolver(new.root, new.file, new.refs))
     specs = SpecPair(old, new, comparer, options.today or date.today(), options.min_sunset_days)
     usage = options.usage
     ops: dict[str, Operation] = {}
@@ -92,6 +93,13 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
     for label, finding in check_operations_added_removed(specs):
         op = old.operations.get(_key(label)) or new.operations[_key(label)]
         if usage is None or usage.uses(op):
+            ops[label] = op
+            raw.append((label, finding))
+    for label, finding in check_events(specs):  # webhooks and callbacks: the platform is the client
+        op = new.events.get(label) or old.events[label]
+        parent = None if op.parent is None else new.operations.get(op.parent) or old.operations.get(op.parent)
+        if usage is None or usage.uses(op) or (parent is not None and usage.uses(parent)):  # a callback goes with
+            # the operation that registers it: a consumer of POST /subscriptions receives its callbacks
             ops[label] = op
             raw.append((label, finding))
     if usage is None:

@@ -78,6 +78,7 @@ class Operation:
     pointer: str
     raw: Node  # the operation object, for the "nothing changed here" shortcut
     raw_path_parameters: list[Any] = field(default_factory=list)
+    parent: str | None = None  # a callback's operation: the key of the operation that registers it
 
     @property
     def label(self) -> str:
@@ -93,7 +94,7 @@ class Spec:
     """One loaded spec. `root` is the parsed document; `resolve` follows local refs within it."""
 
     file: str
-    format: str  # "swagger-2.0", "openapi-3.0", "openapi-3.1"
+    format: str  # "swagger-2.0", "openapi-3.0", "openapi-3.1", "openapi-3.2"
     title: str
     version: str
     root: Node
@@ -104,6 +105,12 @@ class Spec:
     schema_pointer_prefix: str  # "#/definitions/" or "#/components/schemas/"
     tags: list[str]
     webhooks: dict[str, Node]
+    # webhook (3.1 `webhooks`) and callback (3.0 `callbacks`) operations: requests the platform sends, keyed by
+    # label ("POST webhook:orderCreated", "POST callback:onPaid of POST /subscriptions {$request.body#/url}")
+    events: dict[str, Operation] = field(default_factory=dict)
+    # what is wrong with the document but was read anyway: (kind, location, detail), e.g. a $ref to nothing
+    defects: list[tuple[str, str, str]] = field(default_factory=list)
+    refs: set[str] | None = None  # every distinct $ref of `root`, found once by the loader
 
     @property
     def info(self) -> dict[str, str]:

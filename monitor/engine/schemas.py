@@ -12,18 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitor.engine.loaders.refs import Resolver, refs_in
+from monitor.engine.loaders.lenient import lift_required_flags, required_flag_detail
+from monitor.engine.loaders.refs import DANGLING, Resolver, refs_in
 from monitor.engine.rules import SCHEMA_CHECKS
 from monitor.engine.rules.base import Finding
-from monitor.engine.rules.composition import check_alternatives, match_branches
+from monitor.engine.rules.composition import check_alternatives, check_ambiguous_split, match_branches, wrapped_side
+from monitor.engine.rules.equivalent import align
 from monitor.engine.rules.properties import check_properties, properties_of
 from monitor.engine.rules.schema_pair import Place, SchemaPair
+from monitor.engine.rules.types import is_replaced, is_wholesale
 
 MAX_DEPTH = 64  # real marketplace schemas nest at most ~15 levels; deeper input is cut off, not followed
 _SUBSCHEMA_KEYS = ("not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
                    "unevaluatedProperties", "contentSchema")  # fmt: skip
 
 
+ORIGIN = "\x00origin"  # key of a flattened schema: property -> $ref of the allOf part declaring it
 ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
 
 
@@ -43,6 +47,23 @@ def _ref(node: Any) -> str | None:
     return None
 
 
+def _origins(old: dict[str, Any], new: dict[str, Any], old_props: dict[str, Any], new_props: dict[str, Any]
+             ) -> dict[str, str]:  # fmt: skip
+    """Properties both sides take from the same component through allOf, so a change in that component is
+    reported once, at the component, whichever path (direct, allOf, nested) reaches it."""
+    o, n = old.get(ORIGIN, {}), new.get(ORIGIN, {})
+    parts_old, parts_new = set(o.values()), set(n.values())
+    found = {}
+    for name in old_props.keys() | new_props.keys():
+        ref_o, ref_n = o.get(name), n.get(name)
+        kept = ref_o == ref_n or (name not in new_props and ref_o in parts_new)
+        if ref_o is not None and kept:
+            found[name] = ref_o
+        elif name not in old_props and ref_n is not None and ref_n in parts_old:
+            found[name] = ref_n
+    return found
+
+
 class SchemaComparer:
     """Compares schemas of two specs; one instance per diff, holding the memo of compared components."""
 
@@ -58,7 +79,7 @@ class SchemaComparer:
         """Refs whose target is byte-for-byte the same in both specs, transitively (greatest fixpoint)."""
         if self._clean is None:
             candidates: dict[str, list[str]] = {}
-            for ref in set(refs_in(self.old.root)) & set(refs_in(self.new.root)):
+            for ref in self.old.refs & self.new.refs:
                 try:
                     o, n = self.old.target(ref), self.new.target(ref)
                 except Exception:  # a dangling ref is dirty, and reported where it is used
@@ -149,23 +170,43 @@ class SchemaComparer:
         return (*kept, ("schema", ref.rsplit("/", 1)[-1]))
 
     def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
-        if not isinstance(old, dict) or not isinstance(new, dict):
-            return
-        old = self._flatten(old, self.old, 0)
-        new = self._flatten(new, self.new, 0)
+        if not isinstance(old, dict) or not isinstance(new, dict) or old is DANGLING or new is DANGLING:
+            return  # a schema behind a broken $ref is unknown: the ref itself is reported as a spec defect
+        old, was_flagged = lift_required_flags(self._flatten(old, self.old, 0))
+        new, flagged = lift_required_flags(self._flatten(new, self.new, 0))
+        old, new = align(old, new)
         pair = SchemaPair(old, new, place)
         out = scope.findings
+        for name, flag in flagged:  # a malformed value read leniently, reported where it appears
+            if (name, flag) not in was_flagged:
+                escaped = name.replace("~", "~0").replace("/", "~1")
+                at = f"{place.location}/properties/{escaped}/required"
+                out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
         for check in SCHEMA_CHECKS:
             out.extend(check(pair))
+        if is_replaced(old, new) or is_wholesale(old, new, place.direction):
+            return
         old_props, new_props = properties_of(old), properties_of(new)
+        split = wrapped_side(old, new, self.old.deref, self.new.deref)
+        if split is not None:  # one object against each alternative, not its properties each removed
+            out.extend(check_ambiguous_split(pair, self.new.deref))
+            keyword = "oneOf" if isinstance((new if split == "new" else old).get("oneOf"), list) else "anyOf"
+            alternatives = (new if split == "new" else old)[keyword]
+            for i, branch in enumerate(alternatives):
+                a, b = (old, branch) if split == "new" else (branch, new)
+                at = self._nested(place, f"{keyword}/{i}", "") if split == "new" else place  # where b sits
+                self._walk(a, b, at, depth + 1, scope)
+            old_props = new_props = {}
         if old_props or new_props:
-            out.extend(
-                check_properties(
-                    pair, old_props, new_props, self.old.deref, self.new.deref, lambda n: self._child(place, n)
-                )
-            )
+            origins = _origins(old, new, old_props, new_props)
+
+            def child(name: str) -> Place:
+                ref = origins.get(name)
+                return self._child(place, name) if ref is None else self._component_child(place, ref, name)
+
+            out.extend(check_properties(pair, old_props, new_props, self.old.deref, self.new.deref, child))
             for name in old_props.keys() & new_props.keys():
-                self._walk(old_props[name], new_props[name], self._child(place, name), depth + 1, scope)
+                self._walk(old_props[name], new_props[name], child(name), depth + 1, scope)
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
             self._walk(old["items"], new["items"], self._nested(place, "items", "[]"), depth + 1, scope)
         for key in ("additionalProperties",):
@@ -191,7 +232,8 @@ class SchemaComparer:
                     self.same,
                 )
                 out.extend(check_alternatives(pair, keyword, removed, added, self.old.deref, self.new.deref))
-                for i, (a, b) in enumerate(matched):
+                for a, b in matched:  # located at the alternative's place in the new document
+                    i = next(k for k, branch in enumerate(n) if branch is b)
                     self._walk(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
 
     def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:
@@ -206,23 +248,37 @@ class SchemaComparer:
         merged = {k: v for k, v in schema.items() if k != "allOf"}
         properties = dict(properties_of(schema))
         required = list(schema.get("required") or []) if isinstance(schema.get("required"), list) else []
+        origin: dict[str, str] = {}  # property -> the component (allOf part) that declares it
+        required_in: dict[str, str | None] = {r: None for r in required if isinstance(r, str)}
         for part in parts:
-            resolved = resolver.deref(part)
+            resolved, ref = resolver.resolve(part)
             if not isinstance(resolved, dict):
                 continue
             resolved = self._flatten(resolved, resolver, depth + 1)
+            inner = resolved.get(ORIGIN, {})
             for k, v in resolved.items():
+                if k == ORIGIN:
+                    continue
                 if k == "properties" and isinstance(v, dict):
                     for name, prop in v.items():
-                        properties.setdefault(name, prop)
+                        if name not in properties:
+                            properties[name] = prop
+                            if inner.get(name) or ref:
+                                origin[name] = inner.get(name) or ref
                 elif k == "required" and isinstance(v, list):
                     required.extend(r for r in v if r not in required)
+                    for r in v:
+                        required_in.setdefault(r, inner.get(r) or ref)
                 else:
                     merged.setdefault(k, v)
         if properties:
             merged["properties"] = properties
         if required:
             merged["required"] = required
+        # a property keeps its component's location only if its requiredness is stated there too
+        origin = {n: ref for n, ref in origin.items() if n not in required_in or required_in[n] == ref}
+        if origin:
+            merged[ORIGIN] = origin
         return merged
 
     @staticmethod
@@ -251,6 +307,12 @@ class SchemaComparer:
         escaped = name.replace("~", "~0").replace("/", "~1")
         return replace(place, in_property=True, location=f"{place.location}/properties/{escaped}",
                        args=tuple(args.items()))  # fmt: skip
+
+    def _component_child(self, place: Place, ref: str, name: str) -> Place:
+        """A property an allOf part brings in: located at that component, as a direct reference to it would be."""
+        escaped = name.replace("~", "~0").replace("/", "~1")
+        args = (*self._component_args(place, ref), ("property", name))
+        return Place(place.direction, place.scope, True, f"{ref}/properties/{escaped}", args)
 
     @staticmethod
     def _nested(place: Place, segment: str, marker: str) -> Place:

@@ -1,4 +1,4 @@
-"""Load a spec file (JSON or YAML; Swagger 2.0, OpenAPI 3.0 or 3.1) into the normalised model."""
+"""Load a spec file (JSON or YAML; Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2) into the normalised model."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 from monitor.engine.errors import SpecError
 from monitor.engine.loaders.documents import parse_document
-from monitor.engine.loaders.refs import Resolver, check_refs
+from monitor.engine.loaders.lenient import repair
+from monitor.engine.loaders.refs import Resolver, check_refs, find_dangling, serialise, unique_refs_in
 from monitor.engine.loaders.specs import build_spec
 from monitor.engine.model import Spec
 
@@ -34,5 +35,19 @@ def load_spec(path: str | Path, *, allow_external_refs: bool = False) -> Spec:
 def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_external_refs: bool = False) -> Spec:
     """Normalise a spec held in memory (fetched by the service, say); `name` appears in errors."""
     root = parse_document(data, name)
-    root = check_refs(root, base or Path(name), allow_external=allow_external_refs)
-    return build_spec(root, name)
+    serialised = serialise(root)  # once: the ref scans and the repair check all read it
+    refs = unique_refs_in(root, serialised)
+    bundled = check_refs(root, base or Path(name), allow_external=allow_external_refs, refs=refs)
+    if bundled is not root:  # sibling files were bundled in: their refs too
+        root, serialised = bundled, serialise(bundled)
+        refs = unique_refs_in(root, serialised)
+    repaired = repair(root, serialised) if isinstance(root, dict) else []
+    del serialised  # a 7 MB spec is 7 MB of bytes: not kept while the model is built
+    spec = build_spec(root, name)
+    spec.refs = refs
+    spec.defects.extend(repaired)
+    info = root.get("info")
+    if not isinstance(info, dict) or info.get("version") in (None, ""):  # required by every version; hides nothing
+        spec.defects.append(("malformed-value", "#/info", "no `info.version`: the document does not state its version"))
+    spec.defects.extend(("dangling-ref", where, ref) for where, ref in find_dangling(root, name, refs))
+    return spec

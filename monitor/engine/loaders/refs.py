@@ -24,6 +24,22 @@ def refs_in(node: Any) -> list[str]:
     return [orjson.loads(b'"' + m + b'"') for m in _REF_VALUE.findall(data)]
 
 
+def serialise(node: Any) -> bytes | None:
+    """The document as compact JSON bytes, or None when it nests beyond orjson's limit (hostile input)."""
+    try:
+        return orjson.dumps(node)
+    except TypeError:
+        return None
+
+
+def unique_refs_in(node: Any, serialised: bytes | None = None) -> set[str]:
+    """The distinct `$ref` strings inside `node` (a whole document has thousands of refs but few distinct ones)."""
+    data = serialised if serialised is not None else serialise(node)
+    if data is None:
+        return set(_walk_refs(node))
+    return {orjson.loads(b'"' + m + b'"') for m in set(_REF_VALUE.findall(data))}
+
+
 def _walk_refs(node: Any) -> list[str]:
     found, stack = [], [node]
     while stack:
@@ -56,18 +72,61 @@ def pointer_get(root: Any, pointer: str, file: str) -> Any:
     return node
 
 
-class Resolver:
-    """Follows `$ref` chains within one document, caching each target."""
+# What a local $ref that points at nothing resolves to: the rest of the document is still compared, the schema
+# behind the broken ref is not (it is unknown), and the loader reports the ref as a spec defect (`find_dangling`).
+DANGLING: dict[str, Any] = {"x-monitor-dangling-ref": True}
 
-    def __init__(self, root: Any, file: str) -> None:
+
+def find_dangling(root: Any, file: str, refs: set[str] | None = None) -> list[tuple[str, str]]:
+    """(pointer of the object holding the `$ref`, the ref) for every local ref that points at nothing."""
+    bad = set()
+    for ref in unique_refs_in(root) if refs is None else refs:
+        if ref.startswith("#"):
+            try:
+                pointer_get(root, ref, file)
+            except SpecError:
+                bad.add(ref)
+    if not bad:
+        return []
+    found = []
+    stack: list[tuple[Any, str]] = [(root, "#")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref in bad:
+                found.append((where, ref))
+            for key, value in node.items():
+                if isinstance(value, (dict, list)):
+                    stack.append((value, f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}"))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}/{i}") for i, value in enumerate(node) if isinstance(value, (dict, list)))
+    return sorted(found)
+
+
+class Resolver:
+    """Follows `$ref` chains within one document, caching each target; a ref to nothing gives `DANGLING`."""
+
+    def __init__(self, root: Any, file: str, refs: set[str] | None = None) -> None:
         self.root = root
         self.file = file
         self._cache: dict[str, Any] = {}
+        self._refs = refs
+
+    @property
+    def refs(self) -> set[str]:
+        """Every distinct $ref of the document (given by the loader, which has found them already)."""
+        if self._refs is None:
+            self._refs = unique_refs_in(self.root)
+        return self._refs
 
     def target(self, ref: str) -> Any:
         found = self._cache.get(ref)
         if found is None:
-            found = pointer_get(self.root, ref, self.file)
+            try:
+                found = pointer_get(self.root, ref, self.file)
+            except SpecError:
+                found = DANGLING
             self._cache[ref] = found
         return found
 
@@ -88,13 +147,13 @@ class Resolver:
         return self.resolve(node)[0]
 
 
-def check_refs(root: Any, file: Path, *, allow_external: bool) -> Any:
+def check_refs(root: Any, file: Path, *, allow_external: bool, refs: set[str] | None = None) -> Any:
     """Refuse remote and absolute refs; bundle sibling-file refs into the root when allowed.
 
     Bundled documents live under `x-bundled` and their refs are rewritten to point there, so the
     rest of the engine only ever sees local refs.
     """
-    external = {r for r in refs_in(root) if not r.startswith("#")}
+    external = {r for r in (unique_refs_in(root) if refs is None else refs) if not r.startswith("#")}
     if not external:
         return root
     bundled: dict[str, Any] = {}

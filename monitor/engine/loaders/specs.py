@@ -1,4 +1,4 @@
-"""Read Swagger 2.0 and OpenAPI 3.0/3.1 documents into the one normalised `Spec` model."""
+"""Read Swagger 2.0 and OpenAPI 3.0/3.1/3.2 documents into the one normalised `Spec` model."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from monitor.engine.loaders.refs import Resolver
 from monitor.engine.model import Body, Header, Node, Operation, Parameter, Response, Spec, path_parameter_names
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_OPENAPI_VERSION = re.compile(r"^3\.(0|1)\.\d+(-[0-9A-Za-z.-]+)?$")
+METHODS_3_2 = (*METHODS, "query")  # OpenAPI 3.2 adds the QUERY method (and `additionalOperations` for others)
+_OPENAPI_VERSION = re.compile(r"^3\.(0|1|2)\.\d+(-[0-9A-Za-z.-]+)?$")
 
 # Swagger 2.0 parameter fields that are schema keywords once the parameter becomes an OpenAPI 3 schema.
 _SWAGGER_SCHEMA_FIELDS = (
@@ -36,7 +37,7 @@ def build_spec(root: Any, file: str) -> Spec:
         version = str(root["openapi"])
         match = _OPENAPI_VERSION.match(version)
         if not match:
-            raise SpecError(file, f"invalid openapi version {version!r}: expected 3.0.x or 3.1.x")
+            raise SpecError(file, f"invalid openapi version {version!r}: expected 3.0.x, 3.1.x or 3.2.x")
         return _Reader(root, file, f"openapi-3.{match.group(1)}").read()
     raise SpecError(file, "not an OpenAPI or Swagger document: no `openapi` or `swagger` field")
 
@@ -76,6 +77,7 @@ class _Reader:
             paths = {}
         if not isinstance(paths, dict):
             raise SpecError(self.file, "`paths` is not an object")
+        self._check_required(root)
         operations: dict[str, Operation] = {}
         for path, item in paths.items():
             if not isinstance(path, str) or not path.startswith("/"):
@@ -85,8 +87,7 @@ class _Reader:
             item = self.deref(item)
             if not isinstance(item, dict):
                 continue
-            for method in METHODS:
-                raw = item.get(method)
+            for method, raw in self._operations_of(item):
                 if isinstance(raw, dict):
                     op = self._operation(path, method, item, raw)
                     if op.key in operations:  # /pet/{id} and /pet/{petId}: no client can tell them apart
@@ -95,6 +96,7 @@ class _Reader:
                             self.file, f"{op.method} {path} and {first.method} {first.path} are the same operation"
                         )
                     operations[op.key] = op
+        events = self._events(operations)
         if self.is_swagger:
             schemes = _obj(root.get("securityDefinitions"))
             schemas = _obj(root.get("definitions"))
@@ -117,11 +119,61 @@ class _Reader:
             schema_pointer_prefix=prefix,
             tags=[str(_obj(t).get("name")) for t in _list(root.get("tags"))],
             webhooks=_obj(root.get("webhooks")),
+            events=events,
         )
 
-    def _operation(self, path: str, method: str, item: dict[str, Any], raw: dict[str, Any]) -> Operation:
-        pointer = f"#/paths/{_escape(path)}/{method}"
-        names = path_parameter_names(path)
+    def _events(self, operations: dict[str, Operation]) -> dict[str, Operation]:
+        """Webhooks and callbacks as operations: the platform is the client, the integration the server."""
+        events: dict[str, Operation] = {}
+        if self.is_swagger:
+            return events
+        for name, item in _obj(self.root.get("webhooks")).items():
+            item = self.deref(item)
+            for method, raw in self._operations_of(_obj(item)):
+                if isinstance(raw, dict):
+                    op = self._operation(f"webhook:{name}", method, _obj(item), raw, f"#/webhooks/{_escape(name)}")
+                    events[op.label] = op
+        for parent in operations.values():
+            for name, callback in _obj(parent.raw.get("callbacks")).items():
+                callback = _obj(self.deref(callback))
+                for expression, item in callback.items():
+                    item = _obj(self.deref(item))
+                    at = f"{parent.pointer}/callbacks/{_escape(str(name))}/{_escape(str(expression))}"
+                    path = f"callback:{name} of {parent.label} {expression}"
+                    for method, raw in self._operations_of(item):
+                        if isinstance(raw, dict):
+                            op = self._operation(path, method, item, raw, at)
+                            op.parent = parent.key
+                            events[op.label] = op
+        return events
+
+    def _operations_of(self, item: dict[str, Any]) -> list[tuple[str, Any]]:
+        if self.format != "openapi-3.2":
+            return [(m, item.get(m)) for m in METHODS]
+        found = [(m, item.get(m)) for m in METHODS_3_2]
+        extra = _obj(item.get("additionalOperations"))  # 3.2: other methods, keyed by their exact (upper) name
+        found.extend((str(m).lower(), op) for m, op in extra.items() if str(m).lower() not in METHODS_3_2)
+        return found
+
+    def _check_required(self, root: dict[str, Any]) -> None:
+        """Refuse a document missing what its version requires, rather than read it as "every operation removed".
+
+        Swagger 2.0 and OpenAPI 3.0 require `paths` (an API with no operations says `paths: {}`); OpenAPI 3.1 and
+        3.2 allow a document of only `webhooks` or `components`. A missing `info.version` is only a defect: real
+        publishers ship it (every Walmart spec of 2021-2022) and it hides no operation.
+        """
+        if "paths" not in root:
+            if self.format in ("swagger-2.0", "openapi-3.0"):
+                name = "Swagger 2.0" if self.is_swagger else "OpenAPI 3.0"
+                raise SpecError(self.file, f"no `paths`: {name} requires it (write `paths: {{}}` for no operations)")
+            if "webhooks" not in root and "components" not in root:
+                raise SpecError(self.file, "no `paths`, `webhooks` or `components`: OpenAPI 3.1 requires one of them")
+
+    def _operation(
+        self, path: str, method: str, item: dict[str, Any], raw: dict[str, Any], at: str | None = None
+    ) -> Operation:
+        pointer = f"{at or '#/paths/' + _escape(path)}/{method}"
+        names = path_parameter_names(path) if at is None else []
         merged: dict[tuple[str, str], Any] = {}
         for source in (_list(item.get("parameters")), _list(raw.get("parameters"))):
             for p in source:

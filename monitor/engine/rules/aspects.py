@@ -19,14 +19,22 @@ CONTEXTS: dict[str, tuple[Direction, str, str]] = {
     "response-body": (RESPONSE, "responses", "the response body"),
     "response-property": (RESPONSE, "responses", "a response body property"),
     "response-header": (RESPONSE, "headers", "a response header"),
+    # a webhook's or callback's request is sent by the platform and read by the integration: levels as a response
+    "webhook-body": (RESPONSE, "webhooks", "a webhook payload"),
+    "webhook-property": (RESPONSE, "webhooks", "a webhook payload property"),
 }
-PROPERTY_CONTEXTS = ("request-parameter-property", "request-property", "response-property")
+PROPERTY_CONTEXTS = ("request-parameter-property", "request-property", "response-property", "webhook-property")
 
 # aspect -> (level in a request, level in a response, kind, description; "{what}" is the context noun)
 ASPECTS = {
     "type-changed": (BREAKING, BREAKING, "type", "The type of {what} changed to an incompatible one"),
     "type-generalized": (INFO, BREAKING, "type", "The type of {what} was widened (integer to number)"),
     "type-specialized": (BREAKING, INFO, "type", "The type of {what} was narrowed (number to integer)"),
+    # an untyped ({}) schema accepts anything; gaining a type narrows it to one kind of value
+    "type-set": (BREAKING, INFO, "type", "{what} was untyped and now has a type"),
+    "type-unset": (INFO, WARNING, "type", "The type of {what} was removed: any value is now allowed"),
+    # an object whose properties were all replaced by others: one finding, not each property removed and added
+    "object-replaced": (BREAKING, BREAKING, "structure", "{what} was replaced by an object with none of its properties"),
     "list-of-types-narrowed": (BREAKING, INFO, "type", "A type was removed from the list of types of {what}"),
     "list-of-types-widened": (INFO, BREAKING, "type", "A type was added to the list of types of {what}"),
     "format-changed": (BREAKING, BREAKING, "type", "The format of {what} changed"),
@@ -120,7 +128,12 @@ for _stem in BOUNDS.values():
         else (INFO, BREAKING, "constraints", f"The {_stem} bound of {{what}} was decreased")  # fmt: skip
     ASPECTS[f"{_stem}-increased"] = (INFO, BREAKING, "constraints", f"The {_stem} bound of {{what}} was increased") if _upper \
         else (BREAKING, INFO, "constraints", f"The {_stem} bound of {{what}} was increased")  # fmt: skip
-    ASPECTS[f"{_stem}-set"] = (WARNING, INFO, "constraints", f"A {_stem} bound was set on {{what}}")
+    # A lower bound where there was none rejects the values the old contract was written around (the empty string
+    # once minLength: 1 is set, an empty list once minItems: 1): breaking in a request, as oasdiff reads it (absent
+    # minLength is 0). An upper bound appearing usually documents a limit the server always had: a warning, as
+    # oasdiff rates it. In a response either only narrows what readers get.
+    _level = WARNING if _upper else BREAKING
+    ASPECTS[f"{_stem}-set"] = (_level, INFO, "constraints", f"A {_stem} bound was set on {{what}}")
     ASPECTS[f"{_stem}-unset"] = (INFO, WARNING, "constraints", f"The {_stem} bound of {{what}} was removed")
 
 # Where oasdiff settled on another level for one context, follow it (users know its verdicts).

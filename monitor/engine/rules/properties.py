@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from monitor.engine.rules.base import BREAKING, INFO, REQUEST, RESPONSE, WARNING, Finding, Rule
-from monitor.engine.rules.schema_pair import SchemaPair
+from monitor.engine.rules.schema_pair import Place, SchemaPair
 
 RULES = [
     Rule("request-property-removed", WARNING, REQUEST, "request-body", "existence",
@@ -56,27 +56,30 @@ def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[s
             continue
         if scope == "parameter":
             rule = "request-parameter-property-removed"
+        elif scope == "webhook":
+            rule = "webhook-required-property-removed" if name in old_req else "webhook-optional-property-removed"
         elif direction is REQUEST:
             rule = "request-property-removed"
         else:
             rule = "response-required-property-removed" if name in old_req else "response-optional-property-removed"
-        yield _finding(p, rule, name)
+        yield _finding(child(name), rule)
     for name in new_props.keys() - old_props.keys():
         if _flag(new_deref(new_props[name]), hidden):
             continue
         required = name in new_req
         if scope == "parameter":
             rule = f"new-{'required' if required else 'optional'}-request-parameter-property"
+        elif scope == "webhook":
+            rule = f"webhook-{'required' if required else 'optional'}-property-added"
         elif direction is REQUEST:
             rule = f"new-{'required' if required else 'optional'}-request-property"
         else:
             rule = f"response-{'required' if required else 'optional'}-property-added"
-        yield _finding(p, rule, name)
+        yield _finding(child(name), rule)
     for name in old_props.keys() & new_props.keys():
         was, now = name in old_req, name in new_req
         if was != now:
-            pair = SchemaPair({}, {}, child(name))
-            yield pair.finding("became-required" if now else "became-optional", property=_path(p, name))
+            yield SchemaPair({}, {}, child(name)).finding("became-required" if now else "became-optional")
 
 
 def check_visibility(p: SchemaPair) -> Iterator[Finding]:
@@ -95,11 +98,5 @@ def _flag(schema: Any, flag: str) -> bool:
     return isinstance(schema, dict) and schema.get(flag) is True
 
 
-def _path(p: SchemaPair, name: str) -> str:
-    parent = dict(p.place.args).get("property")
-    return f"{parent}.{name}" if parent else name
-
-
-def _finding(p: SchemaPair, rule: str, name: str) -> Finding:
-    escaped = name.replace("~", "~0").replace("/", "~1")
-    return Finding(rule, f"{p.place.location}/properties/{escaped}", {**dict(p.place.args), "property": _path(p, name)})
+def _finding(place: Place, rule: str) -> Finding:
+    return Finding(rule, place.location, dict(place.args))

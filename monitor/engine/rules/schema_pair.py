@@ -14,7 +14,7 @@ class Place:
     """Where a schema sits: the context prefix of its rule ids, a location, and message arguments."""
 
     direction: Direction
-    scope: str  # "parameter", "body" or "header": what the top-level schema belongs to
+    scope: str  # "parameter", "body", "header" or "webhook": what the top-level schema belongs to
     in_property: bool
     location: str
     args: tuple[tuple[str, Any], ...]
@@ -25,6 +25,8 @@ class Place:
             return "request-parameter-property" if self.in_property else "request-parameter"
         if self.scope == "header":
             return "response-header"
+        if self.scope == "webhook":
+            return "webhook-property" if self.in_property else "webhook-body"
         side = self.direction.value
         return f"{side}-property" if self.in_property else f"{side}-body"
 

@@ -104,12 +104,22 @@ def _date_kind(before: str, after: str) -> str:
     return KIND_MENTIONED
 
 
+# "the deprecated Finances API will be decommissioned": an adjective says what a thing is, not what the date is
+_ADJECTIVE_BEFORE = re.compile(r"\b(?:the|a|an|all|any|these|those|its|their|our|already)\s+$", re.IGNORECASE)
+_ADJECTIVE_AFTER = re.compile(r"^\s+(?:operations?|endpoints?|apis?|versions?|fields?|propert\w+|resources?)\b",
+                             re.IGNORECASE)  # fmt: skip
+
+
 def _nearest_keyword(context: str, kinds: tuple[str, ...], *, from_end: bool) -> str | None:
     best: tuple[int, str] | None = None
     for kind, pattern in _DATE_KEYWORDS:
         if kind not in kinds:
             continue
         for match in pattern.finditer(context):
+            if kind == KIND_DEPRECATION and (
+                _ADJECTIVE_BEFORE.search(context, 0, match.start()) or _ADJECTIVE_AFTER.match(context[match.end() :])
+            ):
+                continue
             distance = len(context) - match.end() if from_end else match.start()
             if best is None or distance < best[0]:
                 best = (distance, kind)

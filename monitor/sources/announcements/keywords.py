@@ -38,6 +38,8 @@ _CATEGORY_KEYWORDS: dict[str, list[re.Pattern[str]]] = {
         r"\bremoved\b", r"\bno longer (?:accepts?|supports?)\b", r"\brejects?\b", r"\bincompatib\w*",
         r"\bchanged? from (?:an? )?(?:object|string|array|integer|number|boolean|optional|required)\b",
         r"\bresponse[- ]shape\b", r"\bno longer (?:be )?returned\b", r"不兼容|破坏性|必填|变更|不再返回",
+        # a field or value that stops appearing in responses breaks every reader of it
+        r"\bnot (?:be )?returned\b", r"\bstop(?:s|ped)? (?:being )?returned\b", r"\bstop(?:s|ped)? returning\b",
     ),
     NEW_VERSION: _words(
         r"^new\b", r"\bnew:", r"\bintroduc\w*", r"\bnew (?:api )?version\b", r"\bnow available\b", r"\blaunch\w*",
@@ -63,7 +65,8 @@ _BODY_CAP = 3  # occurrences of one keyword counted in a body, so one long list 
 _DATE_KEYWORDS: list[tuple[str, re.Pattern[str]]] = [
     (KIND_REMOVAL, re.compile(
         r"\bremov(?:e|ed|al)\b|\bsunset\w*|\bdecommission\w*|\bretire[ds]?\b|\bend[- ]of[- ](?:life|support)\b"
-        r"|\bdiscontinu\w*|\bno longer\b|\bstop(?:s|ped)? (?:running|working)\b|\bshut(?:ting)? down\b"
+        r"|\bdiscontinu\w*|\bno longer\b|\bstop(?:s|ped)? (?:running|working|being returned|returning)\b"
+        r"|\bshut(?:ting)? down\b"
         r"|\bfail\b|\buntil\b|\bmigrat\w* (?:to\b.*\b)?by\b|\bmust be (?:migrated|completed)\b|\bdeadline\b"
         r"|下线|停用|移除|删除|停止|关闭|退役|截止|前(?:完成)?迁移",
         re.IGNORECASE,

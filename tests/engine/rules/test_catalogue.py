@@ -10,7 +10,14 @@ from monitor.engine import rules
 from monitor.engine.messages import template_for
 from monitor.engine.rules import operations, properties
 from monitor.engine.rules.aspects import schema_rules
-from tests.engine.rules import test_operations, test_schema_aspects
+from tests.engine.rules import (
+    test_defects,  # noqa: F401  (registers the rules it covers)
+    test_operations,
+    test_schema_aspects,
+    test_security_content,  # noqa: F401
+    test_structure,  # noqa: F401
+    test_webhooks,  # noqa: F401
+)
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CATALOGUE = rules()

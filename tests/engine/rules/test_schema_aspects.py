@@ -53,6 +53,14 @@ PAIRS: dict[str, Pair] = {
     "type-changed": Pair(STRING, {"type": "boolean"}),
     "type-generalized": Pair({"type": "integer"}, {"type": "number"}),
     "type-specialized": Pair({"type": "number"}, {"type": "integer"}),
+    # every property replaced, and something required on both sides
+    "object-replaced": Pair(
+        {**OBJECT, "properties": {"a": STRING, "b": STRING}, "required": ["a"]},
+        {**OBJECT, "properties": {"c": STRING, "d": STRING}, "required": ["c"]},
+    ),
+    # an untyped schema accepts any value (a bare `{}` body is undocumented instead: see test_narrowing.py)
+    "type-set": Pair({"description": "any value"}, STRING),
+    "type-unset": Pair(STRING, {"description": "any value"}),
     "list-of-types-narrowed": Pair({"type": ["string", "integer"]}, STRING),
     "list-of-types-widened": Pair(STRING, {"type": ["string", "integer"]}),
     "format-changed": Pair(_with(STRING, format="uuid"), _with(STRING, format="email")),
@@ -177,6 +185,7 @@ _OPPOSITES = {
     "became-required": "became-optional",
     "additional-properties-restricted": "additional-properties-allowed",
     "deprecated": "reactivated",
+    "object-replaced": "object-replaced",
 }
 _OPPOSITES.update({v: k for k, v in _OPPOSITES.items()})
 _SUFFIXES = (("-increased", "-decreased"), ("-unset", "-set"), ("-added", "-removed"))
@@ -236,6 +245,11 @@ def _response_header(schema: Schema) -> dict[str, Any]:
     return {"/items": {"get": {"responses": {"200": {**OK, "headers": {"X-Rate": {"schema": schema}}}}}}}
 
 
+def _webhook(schema: Schema) -> dict[str, Any]:
+    """Under `webhooks`, not `paths` (see `spec_for`): the platform sends this request."""
+    return {"orderCreated": {"post": {"requestBody": {"content": {JSON: {"schema": schema}}}, "responses": {"200": OK}}}}
+
+
 @dataclass(frozen=True)
 class Template:
     paths: Callable[[Schema], dict[str, Any]]
@@ -248,6 +262,7 @@ _PARAMETER = "#/paths/~1items/get/parameters/query/q/schema"
 _BODY = "#/paths/~1items/post/requestBody/content/application~1json/schema"
 _RESPONSE = "#/paths/~1items/get/responses/200/content/application~1json/schema"
 _HEADER = "#/paths/~1items/get/responses/200/headers/X-Rate/schema"
+_WEBHOOK = "#/webhooks/orderCreated/post/requestBody/content/application~1json/schema"
 TEMPLATES: dict[str, Template] = {
     "request-parameter": Template(_query_parameter, False, "GET /items", _PARAMETER),
     "request-parameter-property": Template(_query_parameter, True, "GET /items", f"{_PARAMETER}/properties/p"),
@@ -256,6 +271,8 @@ TEMPLATES: dict[str, Template] = {
     "response-body": Template(_response_body, False, "GET /items", _RESPONSE),
     "response-property": Template(_response_body, True, "GET /items", f"{_RESPONSE}/properties/p"),
     "response-header": Template(_response_header, False, "GET /items", _HEADER),
+    "webhook-body": Template(_webhook, False, "POST webhook:orderCreated", _WEBHOOK),
+    "webhook-property": Template(_webhook, True, "POST webhook:orderCreated", f"{_WEBHOOK}/properties/p"),
 }
 
 
@@ -263,6 +280,8 @@ def spec_for(context: str, schema: Schema, required: bool) -> dict[str, Any]:
     template = TEMPLATES[context]
     if template.in_property:
         schema = {"type": "object", "properties": {"p": schema}, **({"required": ["p"]} if required else {})}
+    if template.paths is _webhook:
+        return {**_document({}), "webhooks": _webhook(schema)}
     return _document(template.paths(schema))
 
 
