@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from monitor.sources.announcements import BREAKING, DEPRECATION, OperationRef, classify, link_operations
+from monitor.sources.announcements import OperationRef, classify, link_operations
+from monitor.sources.announcements.model import BREAKING, DEPRECATION
 from monitor.sources.feeds import make_item
 
 
