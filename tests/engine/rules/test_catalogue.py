@@ -10,7 +10,7 @@ from monitor.engine import rules
 from monitor.engine.messages import template_for
 from monitor.engine.rules import operations, properties
 from monitor.engine.rules.aspects import schema_rules
-from tests.engine.rules import test_operations, test_schema_aspects
+from tests.engine.rules import test_limits, test_operations, test_schema_aspects  # noqa: F401  (test_limits registers its covers)
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CATALOGUE = rules()
