@@ -65,7 +65,9 @@ def _sentence(row: LimitRow, figure: Figure, *, below: bool) -> str:
             what += (f" {format_rate(before.rate)} -> {format_rate(figure.rate)} requests per second "
                      f"({format_count(per_day(before.rate))} -> {format_count(per_day(figure.rate))} calls a day)")  # fmt: skip
         else:
-            what += f" {format_rate(figure.rate)} requests per second ({format_count(per_day(figure.rate))} calls a day)"
+            what += (
+                f" {format_rate(figure.rate)} requests per second ({format_count(per_day(figure.rate))} calls a day)"
+            )
     if figure.burst is not None and row.need.burst is not None:  # the burst matters only to a burst need
         if before is not None and before.burst is not None and before.burst != figure.burst:
             what += f", burst {before.burst} -> {figure.burst}"
@@ -74,5 +76,7 @@ def _sentence(row: LimitRow, figure: Figure, *, below: bool) -> str:
     origin = {"documented": "in the current upstream spec", "announced": f"in announcement {figure.ref}",
               "observed": f"in contract run {figure.ref}" + (f" ({figure.detail})" if figure.detail else "")}[figure.kind]  # fmt: skip
     need = row.need.text + (f" ({format_count(per_day(row.need.rate))} calls a day)" if row.need.rate else "")
-    verdict = f"is below the need of {need}" if below else f"decreased from the contract, still meeting the need of {need}"
+    verdict = (
+        f"is below the need of {need}" if below else f"decreased from the contract, still meeting the need of {need}"
+    )
     return f"{row.source_id}: {_name(row)}: {what} {origin} {verdict}"

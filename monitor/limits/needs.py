@@ -38,6 +38,11 @@ def strictest(a: Need | None, b: Need) -> Need:
         return b
     rate = max((r for r in (a.rate, b.rate) if r is not None), default=None)
     burst = max((x for x in (a.burst, b.burst) if x is not None), default=None)
-    text = a.text if a.rate == rate and a.burst == burst else b.text if b.rate == rate and b.burst == burst else (
-        f"{a.text}; {b.text}")
+    text = (
+        a.text
+        if a.rate == rate and a.burst == burst
+        else b.text
+        if b.rate == rate and b.burst == burst
+        else (f"{a.text}; {b.text}")
+    )
     return Need(rate, burst, text)

@@ -180,7 +180,9 @@ def limit_rows(
         if not chosen:
             continue
         observed = latest_observed(session=session, source_id=source_id)
-        announced = latest_announced(session=session, operations=[o.operation_id for _, o, _ in chosen if o.operation_id])
+        announced = latest_announced(
+            session=session, operations=[o.operation_id for _, o, _ in chosen if o.operation_id]
+        )
         history = _history(session, source_id)
         for key, op, need in chosen:
             doc = upstream.get(key)
