@@ -113,3 +113,25 @@ def test_a_decrease_below_the_need_is_breaking_drift_from_the_contract(
                  if c.rule_id == "operation-rate-limit-decreased"]  # fmt: skip
     assert [c.level for c in drift] == ["breaking"]
     assert "Below the need of 0.5/s" in drift[0].message
+
+
+def test_a_cut_on_a_used_operation_is_alerted_with_the_figures_and_the_need(
+    db: Engine, host: Host, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    from sqlmodel import select
+
+    from monitor.store.models import Alert
+
+    replay(db, host, fetcher, tmp_path, ["getOrder", {"operation": "getOrders", "rate": "0.5/s"}])
+    with session_scope(db) as session:
+        alerts = session.exec(select(Alert).where(Alert.kind == "rate-limit")).all()
+    by_op = {a.labels["operation"]: a for a in alerts}
+    cut = by_op["GET /orders/v0/orders"]
+    assert cut.title == (
+        "Rate limit cut for getOrders (order-sync): 1 -> 0.0167 requests per second (86,400 -> 1,443 calls a day); "
+        "needs 0.5/s (43,200 calls a day): below the need"
+    )
+    assert (cut.state, cut.labels["level"], cut.labels["integration"]) == ("firing", "breaking", "order-sync")
+    other = by_op["GET /orders/v0/orders/{orderId}"]  # getOrder is used without a need: a warning, not a page
+    assert other.labels["level"] == "warning" and "no need declared" in other.title
+    assert "GET /orders/v0/orders/{orderId}/orderItems" not in by_op  # not used by the integration
