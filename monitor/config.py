@@ -170,7 +170,9 @@ class Integration(_Strict):
                     continue
                 where = f"uses.{source_id}[{i}]"
                 if not isinstance(ref.get("operation"), str):
-                    raise ValueError(f"{where}: an entry that is a mapping needs `operation: <operationId or METHOD /path>`")
+                    raise ValueError(
+                        f"{where}: an entry that is a mapping needs `operation: <operationId or METHOD /path>`"
+                    )
                 unknown = set(ref) - USE_ENTRY_KEYS
                 if unknown:
                     raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "

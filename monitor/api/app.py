@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from monitor.api import errors
 from monitor.api.metrics import Metrics
-from monitor.api.routes import acks, audit, gate, health, status
+from monitor.api.routes import acks, audit, gate, health, limits, status
 from monitor.config import Settings
 from monitor.gate.service import GateService
 from monitor.reports.routes import build_router as reports_router
@@ -41,7 +41,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.gate = service
     errors.install(app)
     api = APIRouter(prefix=API_V1)
-    for module in (gate, status, acks, audit):
+    for module in (gate, status, acks, audit, limits):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

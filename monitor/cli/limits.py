@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from monitor.cli.app import EXIT_FINDING, ConfigOption, app
-from monitor.cli.common import new_table, print_table, store, when, write_json
+from monitor.cli.common import new_table, print_table, store, write_json
 
 
 class LimitsFormat(StrEnum):
@@ -27,7 +27,7 @@ def limits(
     Exits 1 when a figure is below an integration's declared need.
     """
     from monitor.errors import InputError
-    from monitor.limits.table import limit_rows, rate_text
+    from monitor.limits.table import display_row, limit_rows
     from monitor.store.session import session_scope
 
     settings, engine = store(config)
@@ -44,22 +44,10 @@ def limits(
         table = new_table("Integration", "Operation", "Need", "Documented", "Announced", "Observed", "Seen",
                           "Headroom", "History")  # fmt: skip
         for r in rows:
-            documented = rate_text(r.documented.rate if r.documented else None)
-            if r.documented and r.documented.burst is not None:
-                documented += f" burst {r.documented.burst}"
-            if r.decreased and r.contract and r.contract.rate is not None:
-                documented += f" (contract {rate_text(r.contract.rate)})"
-            observed = rate_text(r.observed.rate if r.observed else None)
-            if r.throttled:
-                observed += f", {r.throttled}x 429"
-            history = "; ".join(f"{h['old']} -> {h['new']}" for h in r.history if h.get("old") is not None)
-            headroom = "-" if r.headroom is None else f"{r.headroom:+.0f}%"
-            low = r.decreased or (r.headroom is not None and r.headroom < 0)
-            style = "bold red" if low else None  # decreases and shortfalls stand out
-            table.add_row(r.integration, f"{r.operation_id or ''} {r.operation}".strip(),
-                          r.need.text if r.need else "-", documented,
-                          rate_text(r.announced.rate if r.announced else None), observed,
-                          when(r.observed.at) if r.observed else "", headroom, history or "-", style=style)  # fmt: skip
+            d = display_row(r)
+            style = "bold red" if d["decreased"] or d["short"] else None  # decreases and shortfalls stand out
+            table.add_row(d["integration"], d["operation"], d["need"], d["documented"], d["announced"], d["observed"],
+                          d["seen"], d["headroom"], d["history"], style=style)  # fmt: skip
         print_table(table)
     if short:
         raise typer.Exit(EXIT_FINDING)

@@ -233,3 +233,39 @@ def rate_text(rate: float | None) -> str:
     if rate is None:
         return "-"
     return f"{format_rate(rate)}/s ({format_count(per_day(rate))}/day)"
+
+
+def display_row(row: LimitRow) -> dict[str, Any]:
+    """One row as text cells, for the CLI table, the nightly report and the dashboard (same columns everywhere)."""
+    documented = rate_text(row.documented.rate if row.documented else None)
+    if row.documented and row.documented.burst is not None:
+        documented += f", burst {row.documented.burst}"
+    if row.decreased and row.contract and row.contract.rate is not None:
+        documented += f" (contract {rate_text(row.contract.rate)})"
+    observed = rate_text(row.observed.rate if row.observed else None)
+    if row.throttled:
+        observed += f", {row.throttled}x 429"
+    history = "; ".join(f"{h['old']} -> {h['new']}" for h in row.history if h.get("old") is not None)
+    short = row.headroom is not None and row.headroom < 0
+    return {
+        "integration": row.integration, "source": row.source_id,
+        "operation": f"{row.operation_id} ({row.operation})" if row.operation_id else row.operation,
+        "need": row.need.text if row.need else "-", "documented": documented,
+        "announced": rate_text(row.announced.rate if row.announced else None), "observed": observed,
+        "seen": row.observed.at.strftime("%Y-%m-%d %H:%M") if row.observed and row.observed.at else "",
+        "headroom": "-" if row.headroom is None else f"{row.headroom:+.0f}%", "history": history or "-",
+        "decreased": row.decreased, "short": short,
+    }  # fmt: skip
+
+
+def all_rows(*, session: Session, settings: Settings) -> list[LimitRow]:
+    """Every integration's table; an integration whose usage file cannot be read is left out, not fatal."""
+    from monitor.errors import InputError
+
+    rows: list[LimitRow] = []
+    for name in settings.integrations:
+        try:
+            rows += limit_rows(session=session, settings=settings, integration=name)
+        except InputError:
+            continue
+    return rows

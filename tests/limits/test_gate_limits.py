@@ -43,8 +43,9 @@ def fetcher() -> Iterator[Fetcher]:
         yield f
 
 
-def settings_for(tmp_path: Path, url: str, uses: list[Any]) -> Settings:
+def settings_for(tmp_path: Path, url: str, uses: list[Any], **extra: Any) -> Settings:
     return Settings.model_validate({
+        **extra,
         "allow_hosts": ["127.0.0.1"],
         "contracts_dir": str(tmp_path / "contracts"),
         "platforms": {"amazon-sp-api": {"specs": {"orders-v0": {"url": url}}}},
@@ -135,3 +136,49 @@ def test_a_cut_on_a_used_operation_is_alerted_with_the_figures_and_the_need(
     other = by_op["GET /orders/v0/orders/{orderId}"]  # getOrder is used without a need: a warning, not a page
     assert other.labels["level"] == "warning" and "no need declared" in other.title
     assert "GET /orders/v0/orders/{orderId}/orderItems" not in by_op  # not used by the integration
+
+
+def test_the_report_the_dashboard_and_the_api_show_the_table_with_the_cut_highlighted(
+    db: Engine, host: Host, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    import httpx
+
+    from monitor.api.app import create_app
+    from monitor.demo.serving import serve_in_thread
+    from monitor.gate.tokens import token_hash
+    from monitor.reports.nightly import assemble
+    from monitor.reports.render import to_html, to_markdown, to_slack
+
+    uses: list[Any] = ["getOrder", {"operation": "getOrders", "rate": "0.5/s"}]
+    settings, _ = replay(db, host, fetcher, tmp_path, uses)
+    until = T0 + timedelta(days=1)
+    with session_scope(db) as session:
+        data = assemble(session=session, settings=settings, until=until, since=T0, day=T0.date())
+    cut = next(row for row in data.limits if row["operation"] == "getOrders (GET /orders/v0/orders)")
+    assert cut["decreased"] and cut["short"] and cut["headroom"] == "-97%"
+    assert cut["documented"] == "0.0167/s (1,443/day), burst 20 (contract 1/s (86,400/day))"
+    markdown = to_markdown(data)
+    assert "## Rate limits of the operations our integrations use" in markdown
+    assert "| order-sync | getOrders (GET /orders/v0/orders) | 0.5/s | **decreased:** 0.0167/s (1,443/day)" in markdown
+    assert '<tr class="breaking"><td>order-sync</td><td>getOrders (GET /orders/v0/orders)</td>' in to_html(data)
+    slack = "\n".join(b.get("text", {}).get("text", "") for b in to_slack(data))
+    assert "*Rate limits decreased or below the need (2):*" in slack  # getOrders short, getOrder cut
+
+    token = "mon_limits-read-token"
+    api = {"tokens": [{"name": "r", "scopes": ["read"], "sha256": token_hash(token)}]}
+    served = settings_for(tmp_path, host.url("/ordersV0-limits.json"), uses, api=api)
+    server = serve_in_thread(create_app(served, db))
+    try:
+        with httpx.Client(base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as client:
+            page = client.get("/")
+            assert page.status_code == 200
+            assert 'id="limits-title">Rate limits of the operations our integrations use' in page.text
+            assert '<tr class="limit limit-decreased limit-short">' in page.text
+            answer = client.get("/api/v1/limits", params={"integration": "order-sync"})
+            assert answer.status_code == 200
+            rows = {r["operation_id"]: r for r in answer.json()}
+            assert rows["getOrders"]["documented"]["rate"] == 0.0167 and rows["getOrders"]["contract"]["rate"] == 1.0
+            assert client.get("/api/v1/limits", params={"integration": "nope"}).status_code == 404
+            assert httpx.get(f"{server.url}/api/v1/limits").status_code == 401
+    finally:
+        server.stop()
