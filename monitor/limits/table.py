@@ -7,6 +7,7 @@ ones from announcements classified `rate-limit`; observed ones from the headers 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,9 +24,11 @@ from monitor.engine.rules.limits import IDS as LIMIT_RULES
 from monitor.gate.usage import UsedOperations, as_key, used_operations
 from monitor.limits.needs import integration_needs
 from monitor.limits.store import latest_announced, latest_observed
+from monitor.redact import error_line
 from monitor.store import queries
 from monitor.store.models import Change, Contract, Source, SpecSnapshot
 
+log = logging.getLogger("monitor.limits")
 CACHE_SIZE = 32  # snapshots; content never changes under a hash, so entries only go cold
 
 
@@ -259,13 +262,15 @@ def display_row(row: LimitRow) -> dict[str, Any]:
 
 
 def all_rows(*, session: Session, settings: Settings) -> list[LimitRow]:
-    """Every integration's table; an integration whose usage file cannot be read is left out, not fatal."""
+    """Every integration's table; one whose usage file or contract cannot be read is left out (and logged), so a
+    report or the dashboard still shows the others."""
+    from monitor.engine import EngineError
     from monitor.errors import InputError
 
     rows: list[LimitRow] = []
     for name in settings.integrations:
         try:
             rows += limit_rows(session=session, settings=settings, integration=name)
-        except InputError:
-            continue
+        except (InputError, EngineError) as exc:
+            log.warning("limits of %s: %s", name, error_line(exc))
     return rows

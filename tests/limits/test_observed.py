@@ -132,3 +132,11 @@ def test_unrelated_and_hostile_headers_are_ignored_or_bounded() -> None:
     assert parse_limit(rate_limit_headers({"content-type": "application/json"})) is None
     long = rate_limit_headers({"x-ratelimit-limit": "9" * 10_000})
     assert len(long["x-ratelimit-limit"]) == 200
+
+
+def test_the_replica_refuses_a_limit_that_is_not_a_number(tmp_path: Path) -> None:
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}))
+    bad = subprocess.run([sys.executable, "-m", "monitor", "sandbox", "serve", str(spec), "--rate-limit", "fast"],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert bad.returncode == 2 and "rate limit 'fast' is not a number of requests per second" in bad.stderr

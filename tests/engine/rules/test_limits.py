@@ -225,3 +225,19 @@ def test_usage_files_carry_needs_beside_fields(tmp_path: Path) -> None:
 def test_parse_rate_refuses_what_is_not_a_rate() -> None:
     assert parse_rate("0.5/s") == 0.5 and parse_rate("86400/day") == 1.0
     assert parse_rate("1/2/s") is None and parse_rate("") is None and parse_rate("1e3") is None
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "junit", "githubactions"])
+def test_limit_findings_appear_in_every_output_format(tmp_path: Path, fmt: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.engine.helpers import write_spec
+
+    old = write_spec(tmp_path / "old.yaml", swagger(table("1", "20")))
+    new = write_spec(tmp_path / "new.yaml", swagger(table("0.0167", "20")))
+    out = subprocess.run([sys.executable, "-m", "monitor", "diff", str(old), str(new), "--format", fmt],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stderr  # a warning is not at the default fail level
+    assert "operation-rate-limit-decreased" in out.stdout or "86,400 -> 1,443 calls a day" in out.stdout
+    assert "0.0167" in out.stdout
