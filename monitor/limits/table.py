@@ -25,7 +25,6 @@ from monitor.gate.usage import UsedOperations, as_key, used_operations
 from monitor.limits.needs import integration_needs
 from monitor.limits.store import latest_announced, latest_observed
 from monitor.redact import error_line
-from monitor.store import queries
 from monitor.store.models import Change, Contract, Source, SpecSnapshot
 
 log = logging.getLogger("monitor.limits")
@@ -167,7 +166,11 @@ def limit_rows(
     rows: list[LimitRow] = []
     for source_id, keys in used.keys.items():
         source = session.get(Source, source_id)
-        current = queries.current_snapshot(session=session, source=source) if source else None
+        # id and time only: the gate runs this on every evaluation, and the body is in the cache already
+        current = session.execute(
+            sa_select(SpecSnapshot.id, SpecSnapshot.first_seen_at).where(
+                SpecSnapshot.source_id == source_id, SpecSnapshot.content_hash == source.content_hash)
+        ).first() if source is not None and source.content_hash else None  # fmt: skip
         upstream = snapshot_limits.get(session, current.id if current else None) or {}
         pinned = snapshot_limits.get(session, contracts.get(source_id)) or {}
         source_needs = needs.get(source_id, {})
