@@ -186,7 +186,18 @@ class Integration(_Strict):
                 plain.append(ref["operation"])
                 entries.setdefault(source_id, {})[ref["operation"]] = dict(ref)
             uses[source_id] = plain
-        return {**data, "uses": uses, "use_entries": {**entries, **data.get("use_entries", {})}}
+        given = data.get("use_entries") or {}  # a re-validated model (model_dump -> model_validate) brings its own
+        if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
+            raise ValueError("use_entries: derived from `uses` entries; write needs there")
+        for source_id, refs in given.items():
+            for ref, entry in refs.items():
+                if not isinstance(entry, dict):
+                    raise ValueError(f"use_entries.{source_id}.{ref}: not a mapping")
+                try:
+                    parse_need(entry)
+                except ValueError as exc:
+                    raise ValueError(f"use_entries.{source_id}.{ref}: {exc}") from exc
+        return {**data, "uses": uses, "use_entries": {**given, **entries}}
 
 
 class ApiToken(_Strict):

@@ -157,6 +157,7 @@ def test_the_report_the_dashboard_and_the_api_show_the_table_with_the_cut_highli
     cut = next(row for row in data.limits if row["operation"] == "getOrders (GET /orders/v0/orders)")
     assert cut["decreased"] and cut["short"] and cut["headroom"] == "-97%"
     assert cut["documented"] == "0.0167/s (1,443/day), burst 20 (contract 1/s (86,400/day))"
+    assert cut["history"] == "1 -> 0.0167; 1 -> 20"  # the upstream change of rate, then of burst
     markdown = to_markdown(data)
     assert "## Rate limits of the operations our integrations use" in markdown
     assert "| order-sync | getOrders (GET /orders/v0/orders) | 0.5/s | **decreased:** 0.0167/s (1,443/day)" in markdown

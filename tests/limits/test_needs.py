@@ -92,3 +92,14 @@ def test_config_check_validates_entries_and_exits_2_on_a_bad_one(tmp_path: Path)
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert bad.returncode == 2 and "`rate: soon` is not a positive rate" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+def test_derived_entries_survive_a_round_trip_and_a_hand_written_bad_one_is_refused(tmp_path: Path) -> None:
+    from monitor.config import Settings
+
+    settings = load_settings(write(tmp_path, CONFIG), environ={})
+    again = Settings.model_validate(settings.model_dump(mode="python"))
+    assert integration_needs(again, "order-sync") == integration_needs(settings, "order-sync")
+    text = "integrations:\n  x:\n    uses: {a/b: [op]}\n    use_entries: {a/b: {op: {operation: op, rate: soon}}}\n"
+    with pytest.raises(ConfigError, match=r"use_entries.a/b.op: `rate: soon` is not a positive rate"):
+        load_settings(write(tmp_path, text), environ={})
