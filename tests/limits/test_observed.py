@@ -84,6 +84,20 @@ def test_a_contract_run_records_the_limit_header_and_monitor_limits_shows_it(
             "GET /orders/v0/orders", 0.1, "x-amzn-ratelimit-limit", "0.1")  # fmt: skip
         assert seen.seen_at is not None and seen.run_id == outcome.runs[0].run_id
 
+    from monitor.gate import evaluate
+
+    with session_scope(db) as session:  # both figures are below the need: two reasons, each naming its source
+        decision = evaluate(session=session, settings=settings, integration="order-sync", environment="production")
+    limited = sorted(r.message for r in decision.reasons if r.kind == "rate-limit" and r.severity == "fail")
+    assert len(limited) == 2 and decision.decision == "fail"
+    assert (
+        "documented rate limit 0.0167 requests per second (1,443 calls a day) in the current upstream spec"
+        in (limited[0])
+    )
+    run_id = outcome.runs[0].run_id
+    assert (f"observed rate limit 0.1 requests per second (8,640 calls a day) in contract run {run_id} "
+            "(x-amzn-ratelimit-limit: 0.1) is below the need of 0.5/s") in limited[1]  # fmt: skip
+
     path = tmp_path / "monitor.yaml"
     path.write_text(yaml.safe_dump(data))
     env = {**{k: v for k, v in os.environ.items() if k not in ("MONITOR_CONFIG", "MONITOR_DATABASE_URL")}}
@@ -140,3 +154,29 @@ def test_the_replica_refuses_a_limit_that_is_not_a_number(tmp_path: Path) -> Non
     bad = subprocess.run([sys.executable, "-m", "monitor", "sandbox", "serve", str(spec), "--rate-limit", "fast"],
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert bad.returncode == 2 and "rate limit 'fast' is not a number of requests per second" in bad.stderr
+
+
+def test_429_answers_are_counted_per_operation_with_their_headers_masked() -> None:
+    """A sandbox that throttles: every answer is a 429 carrying Amazon's header (and a value echoing a secret)."""
+    from starlette.responses import JSONResponse
+
+    from monitor.limits.store import observed_rows
+    from monitor.sandbox.runner import run_suite
+    from tests.sandbox.test_runner import PARTICIPATIONS_LABEL, sellers
+
+    secret = "Atza|THROTTLE-CANARY"
+
+    async def throttling(scope: Any, receive: Any, send: Any) -> None:
+        response = JSONResponse({"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota"}]}, 429,
+                                headers={"x-amzn-RateLimit-Limit": "0.0167", "x-ratelimit-note": secret})  # fmt: skip
+        await response(scope, receive, send)
+
+    with serving(throttling) as base_url:
+        result = run_suite(sellers(), base_url, headers={"x-amz-access-token": secret}, max_examples=2,
+                           rate_limit="50/s", time_budget_s=60)  # fmt: skip
+    op = result.operations[PARTICIPATIONS_LABEL]
+    assert op.throttled >= 1 and op.throttled_at is not None
+    assert op.rate_limit_headers["x-amzn-ratelimit-limit"] == "0.0167"
+    assert secret not in json.dumps(op.rate_limit_headers)
+    (row,) = [r for r in observed_rows(result.operations.values()) if r["operation"] == PARTICIPATIONS_LABEL]
+    assert (row["rate"], row["throttled"]) == (0.0167, op.throttled) and row["seen_at"] is not None
