@@ -46,17 +46,29 @@ def _figures(limit: RateLimit, side: str) -> dict[str, object]:
     return args
 
 
+def _describe(limit: RateLimit) -> str:
+    """`5 requests per second (432,000 calls a day), burst 10`, leaving out what the spec does not say."""
+    parts = []
+    if limit.rate is not None:
+        parts.append(f"{format_rate(limit.rate)} requests per second ({format_count(per_day(limit.rate))} calls a day)")
+    if limit.burst is not None:
+        parts.append(f"burst {limit.burst}")
+    return ", ".join(parts)
+
+
 def check_limits(p: OperationPair) -> Iterator[Finding]:
     old, new = p.old.limit, p.new.limit
     if old is None and new is None:
         return
     if new is None:
         assert old is not None
-        yield Finding("operation-rate-limit-removed", _location(p.old, old), _figures(old, "old"))
+        yield Finding(
+            "operation-rate-limit-removed", _location(p.old, old), {**_figures(old, "old"), "limit": _describe(old)}
+        )
         return
     loc = _location(p.new, new)
     if old is None:
-        yield Finding("operation-rate-limit-added", loc, _figures(new, "new"))
+        yield Finding("operation-rate-limit-added", loc, {**_figures(new, "new"), "limit": _describe(new)})
         return
     if old.rate is not None and new.rate is not None and old.rate != new.rate:
         rule = "operation-rate-limit-decreased" if new.rate < old.rate else "operation-rate-limit-increased"

@@ -241,3 +241,12 @@ def test_limit_findings_appear_in_every_output_format(tmp_path: Path, fmt: str) 
     assert out.returncode == 0, out.stderr  # a warning is not at the default fail level
     assert "operation-rate-limit-decreased" in out.stdout or "86,400 -> 1,443 calls a day" in out.stdout
     assert "0.0167" in out.stdout
+
+
+def test_added_and_removed_messages_leave_out_what_the_table_does_not_say(tmp_path: Path) -> None:
+    result = diff_docs(tmp_path, swagger(table("Variable", "10")), swagger("No plan."))
+    assert result.changes[0].message == "The operation's rate limit (burst 10) is no longer documented"
+    result = diff_docs(tmp_path, swagger("No plan."), swagger(table("0.5", "n")))
+    assert result.changes[0].message == (
+        "The operation's rate limit is now documented: 0.5 requests per second (43,200 calls a day)"
+    )
