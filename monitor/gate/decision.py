@@ -114,7 +114,8 @@ def evaluate(
     found += _usage(used)
     from monitor.limits.gate import rate_limit_reasons  # imports the gate's Reason: import late, no cycle
 
-    limited, covered = rate_limit_reasons(session=session, settings=settings, integration=integration, used=used)
+    limited, covered = rate_limit_reasons(session=session, settings=settings, integration=integration, used=used,
+                                          contracts=contracts)  # fmt: skip
     found += limited
     found += _drift(session, used, policy, covered)
     found += _sandbox(session, settings, used, policy)

@@ -20,14 +20,21 @@ if TYPE_CHECKING:
 
 
 def rate_limit_reasons(
-    *, session: Session, settings: Settings, integration: str, used: UsedOperations
+    *,
+    session: Session,
+    settings: Settings,
+    integration: str,
+    used: UsedOperations,
+    contracts: dict[str, int | None] | None = None,
 ) -> tuple[list[Reason], set[tuple[str, str]]]:
     """The reasons, and the (source, operation key) pairs they cover (drift on their limits is not repeated)."""
     from monitor.gate.decision import Reason
 
     reasons: list[Reason] = []
     covered: set[tuple[str, str]] = set()
-    for row in limit_rows(session=session, settings=settings, integration=integration, used=used, only_needed=True):
+    rows = limit_rows(session=session, settings=settings, integration=integration, used=used, contracts=contracts,
+                      only_needed=True)  # fmt: skip
+    for row in rows:
         covered.add((row.source_id, row.key))
         ref = f"{row.source_id.split('/', 1)[0]} {row.operation}"
         link = f"/api/v1/limits?integration={integration}"

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from monitor.engine.model import operation_key
@@ -38,11 +39,13 @@ def record_observed(*, session: Session, run: ContractRun, rows: Iterable[Mappin
 
 
 def latest_observed(*, session: Session, source_id: str) -> dict[str, ObservedLimit]:
-    """Operation key -> its latest observation that carried a rate (or met a 429)."""
+    """Operation key -> its latest observation (headers or a 429): one row per operation, however many runs."""
+    newest = (
+        select(func.max(ObservedLimit.id)).where(ObservedLimit.source_id == source_id).group_by(ObservedLimit.operation)
+    )  # ids grow with time: a run stores its rows when it finishes
     rows = session.exec(
-        select(ObservedLimit).where(ObservedLimit.source_id == source_id).order_by(col(ObservedLimit.seen_at).desc(),
-                                                                                 col(ObservedLimit.id).desc())
-    ).all()  # fmt: skip
+        select(ObservedLimit).where(col(ObservedLimit.id).in_(newest)).order_by(col(ObservedLimit.id).desc())
+    ).all()
     latest: dict[str, ObservedLimit] = {}
     for row in rows:
         method, _, path = row.operation.partition(" ")

@@ -151,15 +151,16 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def limit_rows(
     *, session: Session, settings: Settings, integration: str, used: UsedOperations | None = None,
-    only_needed: bool = False,
+    contracts: dict[str, int | None] | None = None, only_needed: bool = False,
 ) -> list[LimitRow]:  # fmt: skip
-    """The table for one integration; `only_needed` keeps the operations with a declared need (the gate's case)."""
+    """The table for one integration; `only_needed` keeps the operations with a declared need and skips the history
+    (the gate's case, which also passes the `used` operations and `contracts` it has already read)."""
     config = settings.integrations[integration]
     needs = integration_needs(settings, integration)
     if only_needed and not any(needs.values()):
         return []
     sources = list(config.uses)
-    contracts = {c.source_id: c.snapshot_id for c in session.exec(
+    contracts = contracts if contracts is not None else {c.source_id: c.snapshot_id for c in session.exec(
         sa_select(Contract).where(col(Contract.source_id).in_(sources))).scalars()}  # type: ignore[call-overload]  # fmt: skip
     if used is None:
         used = used_operations(session=session, integration=config, contracts=contracts)
@@ -189,7 +190,7 @@ def limit_rows(
         announced = latest_announced(
             session=session, operations=[o.operation_id for _, o, _ in chosen if o.operation_id]
         )
-        history = _history(session, source_id)
+        history = {} if only_needed else _history(session, source_id)
         for key, op, need in chosen:
             doc = upstream.get(key)
             con = pinned.get(key)
