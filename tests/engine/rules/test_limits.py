@@ -250,3 +250,26 @@ def test_added_and_removed_messages_leave_out_what_the_table_does_not_say(tmp_pa
     assert result.changes[0].message == (
         "The operation's rate limit is now documented: 0.5 requests per second (43,200 calls a day)"
     )
+
+
+def test_monitor_diff_with_a_usage_file_need_exits_1_on_the_cut(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.engine.helpers import write_spec
+
+    old = write_spec(tmp_path / "old.yaml", swagger(table("1", "20")))
+    new = write_spec(tmp_path / "new.yaml", swagger(table("0.0167", "20")))
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("- {operation: getOrders, per_day: 20000}\n")
+    out = subprocess.run([sys.executable, "-m", "monitor", "diff", str(old), str(new), "--usage", str(usage),
+                          "--format", "json"], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 1, out.stderr
+    (change,) = json.loads(out.stdout)["changes"]
+    assert change["level"] == "breaking" and change["args"]["need"] == "20000/day"
+    assert "Below the need of 20000/day: needs 0.231481 requests per second (20,000 calls a day)" in change["message"]
+    usage.write_text("- {operation: getOrders, per_day: lots}\n")
+    bad = subprocess.run([sys.executable, "-m", "monitor", "diff", str(old), str(new), "--usage", str(usage)],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert bad.returncode == 2 and "`per_day: lots` is not a positive rate" in bad.stderr
