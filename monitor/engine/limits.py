@@ -13,7 +13,7 @@ Two places carry a limit in the specs we watch:
   `x-rate-limit` / `x-ratelimit` / `x-amzn-api-rate-limit` as `{rate: 0.5, burst: 30}` (per second) or
   `{limit: 100, period|per|interval: minute}`, and `x-ratelimit-limit` / `x-ratelimit-burst` as plain numbers.
 
-Figures are numbers (requests per second, burst as an integer); the text as written is kept for messages.
+Figures are numbers (requests per second, burst as an integer): `.5` and `0.50` are the same limit.
 """
 
 from __future__ import annotations
@@ -56,10 +56,6 @@ class RateLimit:
     rate: float | None
     burst: int | None
     source: str  # "usage-plan" (the description's table) or the extension's name
-    rate_text: str | None = None  # the figure as written (`.1`), for messages
-
-    def to_json(self) -> dict[str, Any]:
-        return {"rate": self.rate, "burst": self.burst, "source": self.source}
 
 
 def documented_limit(operation: dict[str, Any]) -> RateLimit | None:
@@ -73,7 +69,7 @@ def documented_limit(operation: dict[str, Any]) -> RateLimit | None:
             return found
     plain = _number(operation.get("x-ratelimit-limit"))
     if plain is not None:
-        return RateLimit(plain, _int(operation.get("x-ratelimit-burst")), "x-ratelimit-limit", None)
+        return RateLimit(plain, _int(operation.get("x-ratelimit-burst")), "x-ratelimit-limit")
     description = operation.get("description")
     if isinstance(description, str) and "requests per second" in description:
         return _from_table(description)
@@ -108,14 +104,14 @@ def _from_table(text: str) -> RateLimit | None:
             burst = _int(burst_text)
             if rate is None and burst is None:
                 return None  # `Variable`, `n`: a table without figures documents no limit
-            return RateLimit(rate, burst, "usage-plan", rate_text if rate is not None else None)
+            return RateLimit(rate, burst, "usage-plan")
     return None
 
 
 def _from_extension(value: Any, key: str) -> RateLimit | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         rate = _number(value)
-        return RateLimit(rate, None, key, None) if rate is not None else None
+        return RateLimit(rate, None, key) if rate is not None else None
     if not isinstance(value, dict):
         return None
     rate = _number(value.get("rate"))
@@ -128,7 +124,7 @@ def _from_extension(value: Any, key: str) -> RateLimit | None:
     burst = _int(value.get("burst"))
     if rate is None and burst is None:
         return None
-    return RateLimit(rate, burst, key, None)
+    return RateLimit(rate, burst, key)
 
 
 def _number(value: Any) -> float | None:

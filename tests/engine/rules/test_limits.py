@@ -60,8 +60,7 @@ def openapi(description: str | None, **extra: Any) -> dict[str, Any]:
     ],
 )
 def test_every_usage_plan_variant_in_the_corpus_is_read(text: str, rate: float | None, burst: int) -> None:
-    limit = documented_limit({"description": text})
-    assert limit == RateLimit(rate, burst, "usage-plan", limit.rate_text if limit else None)
+    assert documented_limit({"description": text}) == RateLimit(rate, burst, "usage-plan")
 
 
 @pytest.mark.parametrize(
