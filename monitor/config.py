@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor.errors import ConfigError
 from monitor.redact import register_secrets
@@ -168,9 +177,64 @@ class Environment(_Strict):
         return defaults.model_copy(update=overrides)
 
 
+USE_ENTRY_KEYS = frozenset({"operation", "fields", "rate", "burst", "per_second", "per_minute", "per_hour", "per_day"})
+
+
 class Integration(_Strict):
     uses: dict[str, list[str]]  # "platform/spec" -> operations (operationId or METHOD /path)
     environments: dict[str, Environment] = Field(default_factory=lambda: {"production": Environment()})
+    # "platform/spec" -> operation ref (as written) -> its `{operation: ..., rate: 0.5/s, burst: 10}` entry; filled
+    # from `uses` entries that are mappings, so every reader of `uses` still sees plain operation refs
+    use_entries: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_use_entries(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("uses"), dict):
+            return data
+        from monitor.engine.limits import parse_need
+
+        uses: dict[str, Any] = {}
+        entries: dict[str, dict[str, dict[str, Any]]] = {}
+        for source_id, refs in data["uses"].items():
+            if not isinstance(refs, list):
+                uses[source_id] = refs  # the type check below gives the reason
+                continue
+            plain: list[Any] = []
+            for i, ref in enumerate(refs):
+                if not isinstance(ref, dict):
+                    plain.append(ref)
+                    continue
+                where = f"uses.{source_id}[{i}]"
+                if not isinstance(ref.get("operation"), str):
+                    raise ValueError(
+                        f"{where}: an entry that is a mapping needs `operation: <operationId or METHOD /path>`"
+                    )
+                unknown = set(ref) - USE_ENTRY_KEYS
+                if unknown:
+                    raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+                                     f"(allowed: {', '.join(sorted(USE_ENTRY_KEYS))})")  # fmt: skip
+                if "fields" in ref and not isinstance(ref["fields"], list):
+                    raise ValueError(f"{where}: `fields` must be a list")
+                try:
+                    parse_need(ref)
+                except ValueError as exc:
+                    raise ValueError(f"{where}: {exc}") from exc
+                plain.append(ref["operation"])
+                entries.setdefault(source_id, {})[ref["operation"]] = dict(ref)
+            uses[source_id] = plain
+        given = data.get("use_entries") or {}  # a re-validated model (model_dump -> model_validate) brings its own
+        if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
+            raise ValueError("use_entries: derived from `uses` entries; write needs there")
+        for source_id, refs in given.items():
+            for ref, entry in refs.items():
+                if not isinstance(entry, dict):
+                    raise ValueError(f"use_entries.{source_id}.{ref}: not a mapping")
+                try:
+                    parse_need(entry)
+                except ValueError as exc:
+                    raise ValueError(f"use_entries.{source_id}.{ref}: {exc}") from exc
+        return {**data, "uses": uses, "use_entries": {**given, **entries}}
 
 
 class ApiToken(_Strict):

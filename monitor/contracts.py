@@ -10,6 +10,7 @@ from sqlmodel import Session
 from monitor.config import Settings
 from monitor.engine import Spec, Usage, load_spec_bytes
 from monitor.engine.filters import load_usage, normalise_operation_ref
+from monitor.engine.limits import Need
 from monitor.errors import InputError, UsageFileError
 from monitor.store import queries
 from monitor.store.models import Contract, SpecSnapshot
@@ -27,13 +28,19 @@ def contract_file(contracts_dir: Path, source_id: str) -> Path | None:
 
 def usage_for(settings: Settings, source_id: str) -> Usage | None:
     """Operations of this source used by any integration (config `uses` and contracts/<integration>.yaml)."""
+    from monitor.limits.needs import integration_needs, strictest
+
     refs: set[str] = set()
     fields: dict[str, frozenset[str]] = {}
+    needs: dict[str, Need] = {}
     used = False
     for name, integration in settings.integrations.items():
         if source_id in integration.uses:
             used = True
             refs.update(normalise_operation_ref(op) for op in integration.uses[source_id])
+            for ref, entry in integration.use_entries.get(source_id, {}).items():
+                if isinstance(entry.get("fields"), list):
+                    fields[normalise_operation_ref(ref)] = frozenset(str(f) for f in entry["fields"])
         usage_file = settings.contracts_dir / f"{name}.yaml"
         if usage_file.is_file():
             try:
@@ -43,7 +50,10 @@ def usage_for(settings: Settings, source_id: str) -> Usage | None:
             used = True
             refs |= set(extra.operations)
             fields.update(extra.fields)
-    return Usage(frozenset(refs), fields) if used else None
+        if used:
+            for ref, need in integration_needs(settings, name).get(source_id, {}).items():
+                needs[ref] = strictest(needs.get(ref), need)
+    return Usage(frozenset(refs), fields, needs) if used else None
 
 
 def spec_of(snapshot: SpecSnapshot) -> Spec:

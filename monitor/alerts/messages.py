@@ -15,7 +15,8 @@ MAX_HEADER = 150
 MAX_ALERTS_SHOWN = 45  # header + 45 sections + "more" + link = 48 blocks
 ICONS = {"breaking": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
 KIND_NAMES = {"change": "spec changes", "drift": "contract drift", "announcement": "announcements",
-              "date-moved": "moved dates", "operation": "sandbox failures", "sandbox": "sandbox", "report": "report"}  # fmt: skip
+              "date-moved": "moved dates", "operation": "sandbox failures", "sandbox": "sandbox", "report": "report",
+              "rate-limit": "rate-limit cuts"}  # fmt: skip
 
 
 def escape(text: str) -> str:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from monitor.store.models import Alert, utcnow
 
-KINDS = ("change", "drift", "announcement", "date-moved", "operation", "sandbox", "report")
+KINDS = ("change", "drift", "announcement", "date-moved", "operation", "sandbox", "report", "rate-limit")
 STATES = ("firing", "resolved", "info")
 
 

@@ -14,7 +14,7 @@ from monitor.api import errors
 from monitor.api.headers import ResponseHeaders
 from monitor.api.limits import RequestLimits
 from monitor.api.metrics import Metrics
-from monitor.api.routes import acks, audit, gate, health, status
+from monitor.api.routes import acks, audit, gate, health, limits, status
 from monitor.config import Settings
 from monitor.gate.service import GateService
 from monitor.reports.routes import build_router as reports_router
@@ -50,7 +50,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.add_middleware(RequestLimits, settings=settings, max_body_bytes=settings.api.max_body_bytes)
     app.add_middleware(ResponseHeaders)
     api = APIRouter(prefix=API_V1)
-    for module in (gate, status, acks, audit):
+    for module in (gate, status, acks, audit, limits):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -58,14 +58,21 @@ def sandbox_serve(
     allow_external_refs: Annotated[
         bool, typer.Option(help="Follow $refs to other files inside the spec's own folder.")
     ] = False,
+    rate_limit: Annotated[
+        str | None, typer.Option(help="Answer with `x-amzn-RateLimit-Limit: VALUE` (requests per second), e.g. 0.1.")
+    ] = None,
 ) -> None:
     """Serve SPEC's static sandbox cases (most specific match; 400 when none) until SIGINT/SIGTERM."""
     import uvicorn
 
     from monitor.engine import load_spec
+    from monitor.errors import InputError
     from monitor.sandbox.replica import build_replica
 
-    replica = build_replica(load_spec(spec, allow_external_refs=allow_external_refs))
+    try:
+        replica = build_replica(load_spec(spec, allow_external_refs=allow_external_refs), rate_limit=rate_limit)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     sys.stderr.write(f"sandbox replica of {spec} on http://{host}:{port}\n")
     uvicorn.run(replica, host=host, port=port, log_level="warning")
 

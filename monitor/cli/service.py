@@ -50,7 +50,9 @@ def config_check(
             out.append(f"sandbox {platform}  {redact_url(s.base_url)}  auth {s.auth.type}  {every}  "
                        f"rate {s.rate_limit}  phases {','.join(s.phases)}")  # fmt: skip
     for name, integration in settings.integrations.items():
-        uses = ", ".join(f"{k}: {len(v)} operation(s)" for k, v in integration.uses.items())
+        uses = ", ".join(f"{k}: {len(v)} operation(s)" + (f" ({n} with a rate need)" if (n := sum(
+            1 for e in integration.use_entries.get(k, {}).values() if set(e) - {"operation", "fields"})) else "")
+            for k, v in integration.uses.items())  # fmt: skip
         out.append(f"integration {name}  {uses}  environments: {', '.join(integration.environments)}")
     sys.stdout.write("\n".join(out) + "\n")
 

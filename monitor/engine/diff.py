@@ -15,6 +15,7 @@ from monitor.engine.model import Level, Operation, Spec
 from monitor.engine.rules import catalogue
 from monitor.engine.rules.base import Finding, Rule
 from monitor.engine.rules.context import OperationPair, SpecPair
+from monitor.engine.rules.limits import apply_needs, escalate
 from monitor.engine.rules.operations import OPERATION_CHECKS, SPEC_CHECKS
 from monitor.engine.rules.paths import check_operations_added_removed
 from monitor.engine.rules.webhooks import check_events
@@ -127,7 +128,11 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
         raw = [
             (label, f) for label, f in raw if label is None or usage.uses_property(ops[label], f.args.get("property"))
         ]
+    if usage is not None and usage.needs:
+        raw = apply_needs(raw, ops, usage)
     changes = group(raw, rules(), options.levels)
+    if usage is not None and usage.needs:
+        changes = escalate(changes)
     kept, ignored = _apply_ignore(changes, options.ignore, specs.today, ops)
     return DiffResult(old.info, new.info, kept, ignored)
 

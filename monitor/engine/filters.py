@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from monitor.engine.errors import OptionsError
+from monitor.engine.limits import Need, parse_need
 from monitor.engine.model import Operation, operation_key
 
 _METHOD_PATH = re.compile(r"^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE)\s+(/\S*)$", re.IGNORECASE)
@@ -26,6 +27,10 @@ class Usage:
 
     operations: frozenset[str]
     fields: dict[str, frozenset[str]] = field(default_factory=dict)
+    needs: dict[str, Need] = field(default_factory=dict)  # operation ref -> the rate/burst it needs
+
+    def need_for(self, op: Operation) -> Need | None:
+        return next((self.needs[r] for r in self._refs(op) if r in self.needs), None)
 
     def _refs(self, op: Operation) -> list[str]:
         refs = [op.key]
@@ -78,12 +83,13 @@ def _read_yaml(path: str | Path, what: str) -> Any:
 
 
 def load_usage(path: str | Path) -> Usage:
-    """Read a usage file: a list of operations, or `{operations: [...]}` whose items may carry `fields`.
+    """Read a usage file: a list of operations, or `{operations: [...]}` whose items may carry `fields` and needs.
 
     operations:
       - getOrders
       - operation: GET /orders/v0/orders/{orderId}
         fields: [OrderStatus, ShippingAddress.City]
+      - {operation: getOrderItems, rate: 0.5/s, burst: 10}   # or per_day / per_hour / per_minute
     """
     data = _read_yaml(path, "usage")
     if isinstance(data, dict):
@@ -92,6 +98,7 @@ def load_usage(path: str | Path) -> Usage:
         raise OptionsError(f"{path}: a usage file lists operations (a list, or `operations:` with a list)")
     ops: set[str] = set()
     fields: dict[str, frozenset[str]] = {}
+    needs: dict[str, Need] = {}
     for i, item in enumerate(data):
         if isinstance(item, str):
             ops.add(normalise_operation_ref(item))
@@ -102,9 +109,15 @@ def load_usage(path: str | Path) -> Usage:
                 if not isinstance(item["fields"], list):
                     raise OptionsError(f"{path}: entry {i + 1}: `fields` must be a list")
                 fields[ref] = frozenset(str(f) for f in item["fields"])
+            try:
+                need = parse_need(item)
+            except ValueError as exc:
+                raise OptionsError(f"{path}: entry {i + 1}: {exc}") from exc
+            if need is not None:
+                needs[ref] = need
         else:
             raise OptionsError(f"{path}: entry {i + 1} is neither an operation nor {{operation: ..., fields: [...]}}")
-    return Usage(frozenset(ops), fields)
+    return Usage(frozenset(ops), fields, needs)
 
 
 def load_ignore(path: str | Path) -> tuple[IgnoreEntry, ...]:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from monitor.engine.limits import RateLimit
+
 Node = dict[str, Any]  # a raw schema (or other) object as parsed, possibly holding "$ref"
 
 
@@ -79,6 +81,7 @@ class Operation:
     raw: Node  # the operation object, for the "nothing changed here" shortcut
     raw_path_parameters: list[Any] = field(default_factory=list)
     parent: str | None = None  # a callback's operation: the key of the operation that registers it
+    limit: RateLimit | None = None  # the documented rate limit (engine/limits.py)
 
     @property
     def label(self) -> str:

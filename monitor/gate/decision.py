@@ -37,7 +37,7 @@ class UnknownTarget(InputError):
 class Reason:
     """One thing the gate found: what kind, how severe, a sentence, and what it refers to."""
 
-    kind: str  # drift, sandbox, announcement, stale, usage
+    kind: str  # drift, sandbox, announcement, stale, usage, rate-limit
     severity: str  # fail, warn, unknown, info
     message: str
     ref_kind: str | None = None  # change, announcement, operation, source, run
@@ -114,7 +114,12 @@ def evaluate(
     found: list[Reason] = []
     found += _stale(session, settings, sources, contracts, policy, now)
     found += _usage(used)
-    found += _drift(session, used, policy)
+    from monitor.limits.gate import rate_limit_reasons  # imports the gate's Reason: import late, no cycle
+
+    limited, covered = rate_limit_reasons(session=session, settings=settings, integration=integration, used=used,
+                                          contracts=contracts)  # fmt: skip
+    found += limited
+    found += _drift(session, used, policy, covered)
     found += _sandbox(session, settings, used, policy)
     found += _announcements(session, used, policy, now.date())
     reasons, waived = _apply_waivers(found, waivers)
@@ -191,8 +196,15 @@ def _usage(used: UsedOperations) -> list[Reason]:
             for source_id, refs in used.unresolved.items() for ref in refs]  # fmt: skip
 
 
-def _drift(session: Session, used: UsedOperations, policy: GatePolicy) -> list[Reason]:
-    """Confirmed drift between contract and current upstream, on used operations (or the whole spec)."""
+def _drift(
+    session: Session, used: UsedOperations, policy: GatePolicy, limited: set[tuple[str, str]] | None = None
+) -> list[Reason]:
+    """Confirmed drift between contract and current upstream, on used operations (or the whole spec).
+
+    `limited`: (source, operation key) pairs whose rate limits the `rate-limit` reasons already judge against a need.
+    """
+    from monitor.engine.rules.limits import IDS as LIMIT_RULES
+
     levels = {level: "warn" for level in policy.warn_on} | {level: "fail" for level in policy.fail_on}
     if not levels or not used.keys:
         return []
@@ -208,6 +220,8 @@ def _drift(session: Session, used: UsedOperations, policy: GatePolicy) -> list[R
         keys = used.keys[row.source_id]
         touched = [op for op in row.operations if as_key(op) in keys]
         if row.operations and not touched:
+            continue
+        if limited and row.rule_id in LIMIT_RULES and all((row.source_id, as_key(op)) in limited for op in touched):
             continue
         where = f" ({', '.join(touched[:3])}{', ...' if len(touched) > 3 else ''})" if touched else ""
         what = "observed in real answers" if row.against == "observed" else "from the contract"

@@ -49,6 +49,7 @@ class ReportData:
     gate: dict[str, Any] | None = None  # None when the gate tables do not exist
     failing_sources: list[dict[str, Any]] = field(default_factory=list)
     week: list[DayPoint] = field(default_factory=list)
+    limits: list[dict[str, Any]] = field(default_factory=list)  # per integration and used operation (limits.table)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -78,6 +79,9 @@ def assemble(*, session: Session, settings: Settings, until: datetime, since: da
         for s in session.exec(select(Source).where(Source.consecutive_failures > 0).order_by(Source.id)).all()
     ]
     data.week = _week(session, until)
+    from monitor.limits.table import all_rows, display_row
+
+    data.limits = [display_row(r) for r in all_rows(session=session, settings=settings)]
     return data
 
 

@@ -90,6 +90,12 @@ def to_slack(data: ReportData, *, link: str | None = None) -> list[dict[str, Any
         by = data.gate["by_decision"]
         sections.append(f"*Gate:* {by['pass']} pass · {by['warn']} warn · {by['fail']} fail · {by['unknown']} unknown;"
                         f" {len(data.gate['deployments'])} deployment(s)")  # fmt: skip
+    flagged = [lim for lim in data.limits if lim["decreased"] or lim["short"]]
+    if flagged:
+        items = [f"• {escape(lim['integration'])} {escape(lim['operation'])}: need {escape(lim['need'])}, documented "
+                 f"{escape(lim['documented'])}, observed {escape(lim['observed'])} ({escape(lim['headroom'])})"
+                 for lim in flagged[:10]]  # fmt: skip
+        sections.append(_more(f"*Rate limits decreased or below the need ({len(flagged)}):*", items, len(flagged)))
     if data.failing_sources:
         items = [f"• {escape(s['source'])}: {s['failures']} failure(s)" for s in data.failing_sources[:10]]
         sections.append(_more(f"*Failing sources ({len(data.failing_sources)}):*", items, len(data.failing_sources)))

@@ -28,6 +28,7 @@ from monitor.engine.model import Operation, Spec
 
 MAX_BODY_BYTES = 1024 * 1024
 SANDBOX = "x-amzn-api-sandbox"
+RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 _TEMPLATE_PART = re.compile(r"\{([^}/]*)\}")
 _MISSING = object()
@@ -64,8 +65,14 @@ class Template:
     operations: dict[str, Served] = field(default_factory=dict)
 
 
-def build_replica(spec: Spec) -> Starlette:
-    """An ASGI app answering every operation of `spec` from its sandbox cases and examples."""
+def build_replica(spec: Spec, *, rate_limit: str | None = None) -> Starlette:
+    """An ASGI app answering every operation of `spec` from its sandbox cases and examples.
+
+    `rate_limit` (`0.1`) adds `x-amzn-RateLimit-Limit: 0.1` to every answer, as Amazon's sandbox and production do
+    with the usage plan applied, so observed limits can be tested offline.
+    """
+    if rate_limit is not None and not re.fullmatch(r"\d+(\.\d+)?|\.\d+", rate_limit.strip()):
+        raise ValueError(f"rate limit {rate_limit!r} is not a number of requests per second (e.g. 0.1)")
     resolver = Resolver(spec.root, spec.file)
     base = _base_path(spec)
     templates: dict[str, Template] = {}
@@ -81,7 +88,10 @@ def build_replica(spec: Spec) -> Starlette:
     ordered = sorted(templates.values(), key=lambda t: len(t.names))
 
     async def handle(request: Request) -> Response:
-        return await _handle(ordered, request)
+        response = await _handle(ordered, request)
+        if rate_limit is not None:
+            response.headers[RATE_LIMIT_HEADER] = rate_limit.strip()
+        return response
 
     return Starlette(routes=[Route("/{rest:path}", handle, methods=METHODS)])
 

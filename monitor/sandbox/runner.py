@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.limits.headers import rate_limit_headers
 from monitor.redact import MASK, redact_text
 
 # Signs one request as it is about to be sent: (method, url, body bytes, content type) -> (url to send, headers to
@@ -49,6 +50,10 @@ class OperationResult:
     failures: list[Failure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     skipped: str | None = None
+    rate_limit_headers: dict[str, str] = field(default_factory=dict)  # the latest answer's, lower-case names
+    rate_limit_seen_at: float | None = None  # epoch seconds of that answer
+    throttled: int = 0  # answers with status 429 (Too Many Requests)
+    throttled_at: float | None = None  # the latest of them
 
     @property
     def status(self) -> str:
@@ -428,6 +433,7 @@ def _fold(result: SuiteResult, event: Any, secrets: list[str]) -> None:
     if event.skip_reason and not recorder.cases:
         op.skipped = event.skip_reason
     op.cases += len(recorder.cases)
+    _fold_rate_limits(op, recorder, secrets)
     seen: set[tuple[str, str, str]] = set()
     for case_id, nodes in recorder.checks.items():
         for node in nodes:
@@ -444,6 +450,21 @@ def _fold(result: SuiteResult, event: Any, secrets: list[str]) -> None:
                 continue
             seen.add(key)
             op.failures.append(_failure(recorder, case_id, node.name, info, secrets))
+
+
+def _fold_rate_limits(op: OperationResult, recorder: Any, secrets: list[str]) -> None:
+    """The rate-limit headers real answers carry and the 429s met: observed limits, stored per operation."""
+    for interaction in sorted(recorder.interactions.values(), key=lambda i: i.timestamp):
+        response = interaction.response
+        if response is None:
+            continue
+        if response.status_code == 429:
+            op.throttled += 1
+            op.throttled_at = interaction.timestamp
+        found = rate_limit_headers(response.headers)
+        if found:
+            op.rate_limit_headers = {k: redact_text(v, secrets) for k, v in found.items()}
+            op.rate_limit_seen_at = interaction.timestamp
 
 
 def _failure(recorder: Any, case_id: str, check: str, info: Any, secrets: list[str]) -> Failure:

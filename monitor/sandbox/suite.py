@@ -25,6 +25,7 @@ from monitor.contracts import contract_file, usage_for
 from monitor.engine import Spec, load_spec_bytes
 from monitor.engine.filters import normalise_operation_ref
 from monitor.errors import InputError, SandboxError
+from monitor.limits.store import observed_rows, record_observed
 from monitor.redact import redact_text, redact_url, secrets_in_url
 from monitor.sandbox.auth import Outgoing, RequestSigner, provider_for
 from monitor.sandbox.guard import check_sandbox_host
@@ -168,7 +169,8 @@ def run_platform_suite(
             rows = [_row(op, ids.get(op.label)) for op in result.operations.values()]
             counts = {"operations": len(rows), "cases": sum(op.cases for op in result.operations.values()),
                       "elapsed_s": round(result.elapsed_s, 3), "stopped_by_budget": result.stopped_by_budget}  # fmt: skip
-            _finish(engine, run_id, status, counts, redact_text(error, secrets) if error else None, rows)
+            observed = observed_rows(result.operations.values())
+            _finish(engine, run_id, status, counts, redact_text(error, secrets) if error else None, rows, observed)
             outcome.runs.append(SpecRun(source_id, run_id, status, error, result))
             _observe_answers(settings, engine, source_id, run_id, answers, secrets)
     finally:
@@ -224,11 +226,12 @@ def _observe_answers(settings: Settings, engine: Engine, source_id: str, run_id:
 
 
 def _finish(engine: Engine, run_id: int, status: str, counts: dict[str, Any], error: str | None,
-            rows: list[dict[str, Any]]) -> None:  # fmt: skip
+            rows: list[dict[str, Any]], observed: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
     with session_scope(engine) as session:
         run = session.get(ContractRun, run_id)
         assert run is not None
         queries.finish_contract_run(session=session, run=run, status=status, counts=counts, error=error, results=rows)
+        record_observed(session=session, run=run, rows=observed or [], now=run.finished_at or utcnow())
         enqueue_contract_run(session=session, run=run, results=rows)  # the alert outbox, in the same transaction
 
 

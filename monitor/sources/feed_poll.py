@@ -13,8 +13,17 @@ from monitor.alerts.hooks import alert_date_moved, alert_entry
 from monitor.config import FeedSource, Settings
 from monitor.contracts import spec_of
 from monitor.errors import FeedError
+from monitor.limits.store import record_announced
 from monitor.redact import redact_url
-from monitor.sources.announcements import OperationRef, classify, link_operations, removal_subjects, subject_key
+from monitor.sources.announcement_limits import extract_limits
+from monitor.sources.announcements import (
+    RATE_LIMIT,
+    OperationRef,
+    classify,
+    link_operations,
+    removal_subjects,
+    subject_key,
+)
 from monitor.sources.feeds import FeedItem, filter_items, parse_feed, parse_page
 from monitor.sources.fetcher import Fetcher
 from monitor.sources.recording import failures_recorded
@@ -130,6 +139,8 @@ def _store(session: Session, source_id: str, item: FeedItem, catalogue: list[Ope
     )  # fmt: skip
     session.add(entry)
     session.flush()
+    if c.category == RATE_LIMIT:  # the new figures and operations, kept with the announcement
+        record_announced(session=session, entry=entry, limits=extract_limits(f"{item.title}\n{item.summary}"))
     moved = 0
     subjects = removal_subjects(c)
     alert_entry(session=session, entry=entry, removal_subjects=[s for s, _ in subjects], now=now)  # the outbox

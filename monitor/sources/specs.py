@@ -13,6 +13,7 @@ from monitor.config import Settings, SpecSource
 from monitor.contracts import contract_file, pin, spec_of, usage_for
 from monitor.engine import DiffOptions, EngineError, Spec, diff, load_spec_bytes
 from monitor.errors import SpecRejected
+from monitor.limits.alerts import alert_limit_decreases
 from monitor.redact import redact_url
 from monitor.sources.fetcher import Fetcher
 from monitor.sources.recording import failures_recorded
@@ -129,6 +130,7 @@ def record_drift_against(
     counts = queries.record_drift(session=session, source_id=source_id, changes=changes, contract_id=contract.id or 0,
                                   current_id=current.id or 0, now=now, confirm_after=source.confirm_after)  # fmt: skip
     alert_changes(session=session, source_id=source_id, now=now)  # this poll's changes and drift, in its transaction
+    alert_limit_decreases(session=session, settings=settings, source_id=source_id, spec=current_spec, now=now)
     return counts
 
 

@@ -338,8 +338,41 @@ class ObservedCapture(SQLModel, table=True):
     findings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # level -> count
     error: str | None = Field(default=None, max_length=1000)  # redacted
     observed_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class Heartbeat(SQLModel, table=True):
     """A row rewritten by a probe (`/readyz`): a readiness that only reads stays green on a full or read-only disk."""
 
     name: str = Field(primary_key=True, max_length=200)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# -- rate limits: observed in contract runs, announced in feeds (issue 11) ------------------------------------------
+
+
+class ObservedLimit(SQLModel, table=True):
+    """What one contract run's answers said about one operation's limit: rate-limit headers and 429s met."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="contractrun.id", index=True)
+    suite: str = Field(index=True, max_length=100)
+    source_id: str = Field(index=True, max_length=200)
+    operation: str = Field(max_length=500)  # `METHOD /path`
+    rate: float | None = None  # requests per second, when a header gives one
+    header: str | None = Field(default=None, max_length=100)  # the header the rate came from
+    value: str | None = Field(default=None, max_length=200)  # its value as seen (bounded)
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # all of them
+    throttled: int = 0  # answers with status 429
+    seen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+class AnnouncedLimit(SQLModel, table=True):
+    """A rate limit an announcement gives for an operation ("getItemOffers to 5 requests per second, burst 10")."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="feedentry.id", index=True)
+    operation: str = Field(index=True, max_length=300)  # the name as the text gives it (operationId, usually)
+    rate: float | None = None  # requests per second
+    burst: int | None = None
+    text: str = Field(default="", max_length=500)  # the sentence it came from
+    announced_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -10,6 +10,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -123,6 +124,7 @@ class Dashboard:
     gates: list[GateView]
     timeline: list[TimelineItem]
     pass_rates: list[PassRates]
+    limits: list[dict[str, Any]] = field(default_factory=list)  # monitor.limits.table.display_row per used operation
 
 
 def build_dashboard(*, session: Session, settings: Settings, now: datetime) -> Dashboard:
@@ -133,7 +135,15 @@ def build_dashboard(*, session: Session, settings: Settings, now: datetime) -> D
         gates=gates(session=session, settings=settings, now=now),
         timeline=timeline(session=session, today=now.date()),
         pass_rates=pass_rates(session=session, now=now),
+        limits=limits(session=session, settings=settings),
     )
+
+
+def limits(*, session: Session, settings: Settings) -> list[dict[str, Any]]:
+    """The rate-limits table of every integration (the same rows as `monitor limits` and the nightly report)."""
+    from monitor.limits.table import all_rows, display_row
+
+    return [display_row(r) for r in all_rows(session=session, settings=settings)]
 
 
 def platforms(*, session: Session, settings: Settings) -> list[PlatformView]:

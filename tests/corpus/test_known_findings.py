@@ -16,6 +16,7 @@ import pytest
 
 from monitor.engine import Change, DiffResult, SpecError, diff, load_spec
 from monitor.engine.model import Level
+from monitor.engine.rules.limits import IDS as LIMIT_RULES
 from tests.conftest import CORPUS, require_corpus
 from tests.corpus.corpus_pairs import manifest_pairs
 from tests.corpus.test_corpus_pairs import ENGINE_BUGS
@@ -323,7 +324,9 @@ def _category_pairs(*categories: str, skip: tuple[str, ...] = ()) -> list[object
 def test_description_formatting_or_example_only_pair_is_not_breaking(pair: Any) -> None:
     require_corpus()
     result = run(pair.old, pair.new)
-    assert [c for c in result.changes if c.level is not INFO] == []
+    # A usage-plan table is description text, but its figures are findings of their own (transfers dcb0ef91->51695028
+    # lowers a burst from 30 to 10); tests/corpus/test_rate_limits.py checks every one of them.
+    assert [c for c in result.changes if c.level is not INFO and c.id not in LIMIT_RULES] == []
 
 
 # All 14 "unused definitions removed" pairs (services 6a74cd37 is the file with two cp1252 bytes).

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from monitor.engine.errors import SpecError
+from monitor.engine.limits import documented_limit
 from monitor.engine.loaders.refs import Resolver
 from monitor.engine.model import Body, Header, Node, Operation, Parameter, Response, Spec, path_parameter_names
 
@@ -219,6 +220,7 @@ class _Reader:
             pointer=pointer,
             raw=raw,
             raw_path_parameters=_list(item.get("parameters")),
+            limit=documented_limit(raw),
         )
 
     def _parameter(self, p: dict[str, Any]) -> Parameter:

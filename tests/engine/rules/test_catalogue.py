@@ -12,6 +12,7 @@ from monitor.engine.rules import operations, properties
 from monitor.engine.rules.aspects import schema_rules
 from tests.engine.rules import (
     test_defects,  # noqa: F401  (registers the rules it covers)
+    test_limits,  # noqa: F401
     test_operations,
     test_schema_aspects,
     test_security_content,  # noqa: F401

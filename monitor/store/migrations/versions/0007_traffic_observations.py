@@ -1,7 +1,7 @@
 """traffic observations: captures observed once each
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07
 
 Observed drift itself lives in the `change` table (against = "observed"); this table only remembers which
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
