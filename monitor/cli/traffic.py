@@ -62,6 +62,10 @@ def contracts_learn(
         str | None, typer.Option("--base-url", help="The API's base URL: its path is cut from every request path.")
     ] = None,
     integration: IntegrationOption = None,
+    note: Annotated[
+        str | None,
+        typer.Option("--note", help="Where the traffic came from, kept in x-monitor-learned (e.g. documented examples)."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Learn an OpenAPI 3.1 contract from recorded traffic and pin it (a learned contract is widened, never narrowed)."""
@@ -72,7 +76,7 @@ def contracts_learn(
     try:
         outcome = learn_contract(settings=settings, engine=engine, paths=_files(har, more), platform=platform,
                                  name=name, base_url=base_url, by=os.environ.get("USER") or "cli",
-                                 integration=integration)  # fmt: skip
+                                 integration=integration, note=note)  # fmt: skip
     finally:
         engine.dispose()
     stats = outcome.learned.stats

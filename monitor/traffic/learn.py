@@ -219,12 +219,15 @@ Items = Iterable[Exchange | Skipped]
 
 def learn(
     items: Items | Callable[[], Items], *, platform: str, name: str, base_url: str | None = None,
-    sources: Iterable[str] = (), now: datetime | None = None,
+    sources: Iterable[str] = (), now: datetime | None = None, note: str | None = None,
 ) -> Learned:  # fmt: skip
     """An OpenAPI 3.1 document learned from `items` (exchanges, and skipped entries that are only counted).
 
     `items` is read twice (paths first, to template them; then everything else), so no exchange is held in memory
     meanwhile: pass a list, or a function that reads the captures anew.
+
+    `note` says where the traffic came from when it is not real traffic (documented examples), and is kept in
+    `x-monitor-learned`.
 
     Usage: `learned = learn(lambda: read_captures([Path("orders.har")]), platform="shopee", name="orders")`
     """
@@ -257,7 +260,7 @@ def learn(
             op = operations[key] = _Operation(exchange.method.lower(), template)
         _add(op, exchange, template, platform_key, schemes)
     document = _document(operations, schemes, platform=platform, name=name, base_url=base_url, stats=stats,
-                         now=now or datetime.now(UTC))  # fmt: skip
+                         now=now or datetime.now(UTC), note=note)  # fmt: skip
     return Learned(document, stats)
 
 
@@ -343,7 +346,8 @@ def _operation_id(method: str, template: str) -> str:
 
 
 def _document(operations: dict[tuple[str, str], _Operation], schemes: dict[str, dict[str, Any]], *, platform: str,
-              name: str, base_url: str | None, stats: LearnStats, now: datetime) -> dict[str, Any]:  # fmt: skip
+              name: str, base_url: str | None, stats: LearnStats, now: datetime,
+              note: str | None = None) -> dict[str, Any]:  # fmt: skip
     paths: dict[str, dict[str, Any]] = {}
     firsts = [op.first_at for op in operations.values() if op.first_at]
     lasts = [op.last_at for op in operations.values() if op.last_at]
@@ -368,6 +372,8 @@ def _document(operations: dict[tuple[str, str], _Operation], schemes: dict[str, 
         "traffic_until": max(lasts).isoformat() if lasts else None,
         "enum_evidence": {"min_samples": ENUM_MIN_SAMPLES, "max_values": ENUM_MAX_VALUES, "min_each": ENUM_MIN_EACH},
     }
+    if note:
+        document["x-monitor-learned"]["note"] = note[:1000]
     return document
 
 

@@ -104,7 +104,7 @@ class LearnOutcome:
 
 def learn_contract(
     *, settings: Settings, engine: Engine, paths: list[Path], platform: str, name: str, base_url: str | None,
-    by: str, integration: str | None = None, now: datetime | None = None,
+    by: str, integration: str | None = None, now: datetime | None = None, note: str | None = None,
 ) -> LearnOutcome:  # fmt: skip
     """Learn `paths` into the contract `<platform>/<name>` (new, or the learned one widened) and pin it."""
     source_id = f"{platform}/{name}"
@@ -112,7 +112,8 @@ def learn_contract(
     now = now or utcnow()
     masking, limits = masking_of(settings), limits_of(settings)
     learned = learn(lambda: read_captures(paths, masking=masking, limits=limits),
-                    platform=platform, name=name, base_url=base_url, sources=[p.name for p in paths], now=now)  # fmt: skip
+                    platform=platform, name=name, base_url=base_url, sources=[p.name for p in paths], now=now,
+                    note=note)  # fmt: skip
     if learned.stats.exchanges == 0:
         reasons = "; ".join(f"{n} x {r}" for r, n in learned.stats.skipped_reasons.most_common(3)) or "no entries"
         raise CaptureError(f"no usable exchange in {', '.join(p.name for p in paths)} ({reasons})")

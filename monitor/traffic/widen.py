@@ -49,6 +49,8 @@ def widen(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], lis
         "traffic_until": _max(learned_old.get("traffic_until"), learned_new.get("traffic_until")),
         "learned_times": int(learned_old.get("learned_times", 1)) + 1,
     }
+    if learned_new.get("note"):  # where the newest traffic came from, when it was not real traffic
+        merged["x-monitor-learned"]["note"] = learned_new["note"]
     if "info" in new:
         merged.setdefault("info", {})["version"] = new["info"].get("version")
     return merged, widened
