@@ -17,12 +17,30 @@ from __future__ import annotations
 
 from monitor.sources.announcements.classify import classify
 from monitor.sources.announcements.links import link_operations
-from monitor.sources.announcements.model import CATEGORIES, Classification, OperationRef
+from monitor.sources.announcements.model import (
+    BREAKING,
+    CATEGORIES,
+    DEPRECATION,
+    MAINTENANCE,
+    NEW_VERSION,
+    OTHER,
+    RATE_LIMIT,
+    REMOVAL,
+    Classification,
+    OperationRef,
+)
 from monitor.sources.announcements.names import api_key
 from monitor.sources.announcements.subjects import removal_subjects, subject_key
 
 __all__ = [
+    "BREAKING",
     "CATEGORIES",
+    "DEPRECATION",
+    "MAINTENANCE",
+    "NEW_VERSION",
+    "OTHER",
+    "RATE_LIMIT",
+    "REMOVAL",
     "Classification",
     "OperationRef",
     "api_key",
