@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 from monitor.api import errors
+from monitor.api.head import HeadAsGet
 from monitor.api.metrics import Metrics
 from monitor.api.routes import acks, audit, gate, health, status
 from monitor.config import Settings
@@ -40,6 +41,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.metrics = Metrics(engine)
     app.state.gate = service
     errors.install(app)
+    app.add_middleware(HeadAsGet)  # HEAD / (and every GET route) answered, not 405
     api = APIRouter(prefix=API_V1)
     for module in (gate, status, acks, audit):
         api.include_router(module.router)

@@ -36,7 +36,7 @@ def print_table(table: Table) -> None:
     console.print(table)
 
 
-def write_json(items: list[dict[str, Any]]) -> None:
+def write_json(items: list[dict[str, Any]] | dict[str, Any]) -> None:
     import orjson
 
     sys.stdout.write(orjson.dumps(items, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -110,6 +110,11 @@ def run_json(r: JobRun) -> dict[str, Any]:
 
 def one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """`1 new entry`, `2 new entries`: the count with the noun that fits it (English, so the caller names odd forms)."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
 
 
 def configure_logging(*, logging_level: str) -> None:

@@ -250,7 +250,8 @@ def _announcements(session: Session, used: UsedOperations, policy: GatePolicy, t
     ).all()  # fmt: skip
     reasons = []
     for row in rows:
-        touched = [key for source_id, key in (tuple(p) for p in row.operations) if (source_id, key) in pairs]
+        # stored as labels (`GET /orders/{orderId}`; keys in rows written before): matched by key, shown as stored
+        touched = [op for source_id, op in (tuple(p) for p in row.operations) if (source_id, as_key(op)) in pairs]
         if not touched:
             continue
         when = row.removal_date or row.effective_date
