@@ -268,7 +268,7 @@ def test_errors_have_no_pydantic_prefix(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", ["", "# nothing yet\n", "platforms: {}\n", "database_url: sqlite:///{tmp}/m.db\n"])
-@pytest.mark.parametrize("command", [["config", "check"], ["check"], ["run"]])
+@pytest.mark.parametrize("command", [["config", "check"], ["check"], ["run"]], ids=" ".join)
 def test_a_configuration_without_platforms_is_an_error(tmp_path: Path, content: str, command: list[str]) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text(content.format(tmp=tmp_path))  # before: `config check` passed, `check` polled nothing, `run` ran
