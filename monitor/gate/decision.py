@@ -265,7 +265,8 @@ def _announcements(session: Session, used: UsedOperations, policy: GatePolicy, t
             severity = "warn"
         else:
             continue
-        left = f"in {days} day(s)" if days >= 0 else f"{-days} day(s) ago"
+        span = f"{abs(days)} day" + ("" if abs(days) == 1 else "s")
+        left = "today" if days == 0 else f"in {span}" if days > 0 else f"{span} ago"
         reasons.append(Reason("announcement", severity, f"{row.category}: {what} on {when.isoformat()} ({left}) "
                               f"touches {', '.join(sorted(touched)[:3])}: {row.title}", "announcement", str(row.id),
                               _http_link(row.link) or f"/api/v1/announcements/{row.id}"))  # fmt: skip

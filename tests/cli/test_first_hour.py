@@ -154,6 +154,7 @@ def test_gate_reasons_and_alerts_name_operations_as_written(acme: Acme) -> None:
     answer = acme.gate_at_v2.json() if acme.gate_at_v2.code == 0 else json.loads(acme.gate_at_v2.out)
     announced = [r for r in answer["reasons"] if r["kind"] == "announcement"]
     assert announced and "GET /orders/{orderId}" in announced[0]["message"], answer["reasons"]
+    assert "(in 10 days)" in announced[0]["message"]  # not "10 day(s)"
     assert not [r for r in answer["reasons"] if "{}" in r["message"]]
     engine = make_engine(acme.database_url)
     try:

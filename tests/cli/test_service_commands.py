@@ -62,7 +62,8 @@ def test_check_prints_a_table_and_exits_3_when_a_source_failed(
     lines = failed.stdout.splitlines()
     assert any(A in line and "new-version" in line for line in lines)
     assert any(B in line and "error" in line and "HTTP 404" in line for line in lines)
-    assert lines[-1] == "2 source(s) polled, 1 failed"
+    assert lines[-2].startswith("2 sources polled, 1 failed; ")
+    assert lines[-1] == f"verdict: INCOMPLETE: 1 source could not be checked: {B}"
 
     host.serve("/b.json", orders_version(V1))
     fixed = monitor(config, database_url, "check", "--source", B)
@@ -82,7 +83,9 @@ def test_db_upgrade_and_run_once(database_url: str, host: SpecHost, tmp_path: Pa
     once = monitor(config, url, "run", "--once", "poll-specs")
     assert once.returncode == 0, once.stderr
     assert A in once.stdout and "new-version" in once.stdout
-    assert monitor(config, url, "run", "--once", "poll-feeds").stdout.endswith("0 source(s) polled, 0 failed\n")
+    assert monitor(config, url, "run", "--once", "poll-feeds").stdout.endswith(
+        "verdict: OK: nothing breaks the integrations\n"
+    )
     bad = monitor(config, url, "run", "--once", "poll-everything")
     assert bad.returncode == 2 and bad.stderr.startswith("error: unknown job 'poll-everything'")
     if database_url.startswith("postgresql"):  # the shared test database: leave it as the fixture expects
