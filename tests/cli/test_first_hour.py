@@ -270,7 +270,9 @@ def test_errors_have_no_pydantic_prefix(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [["config", "check"], ["check"], ["run"]], ids=" ".join)
 def test_a_configuration_without_platforms_is_an_error(tmp_path: Path, content: str, command: list[str]) -> None:
     config = tmp_path / "monitor.yaml"
-    config.write_text(content.replace("{tmp}", str(tmp_path)))  # before: `config check` passed, `check` polled nothing, `run` ran
+    config.write_text(
+        content.replace("{tmp}", str(tmp_path))
+    )  # before: `config check` passed, `check` polled nothing, `run` ran
     result = cli(*command, "--config", config)
     assert result.code == 2
     assert (
