@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> None:
             raise
         sys.stderr.write(f"error: {one_line(str(exc))}\n")
         code = EXIT_BAD_INPUT
+    finally:
+        common = sys.modules.get("monitor.cli.common")
+        if common is not None:
+            common.dispose_engines()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

@@ -9,8 +9,6 @@ the docs fails `test_every_doc_command_runs_or_is_skipped_for_a_reason` until it
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import shlex
@@ -29,13 +27,13 @@ import yaml
 
 from monitor.api.app import create_app
 from monitor.api.server import ApiServer
-from monitor.cli import main
 from monitor.config import load_settings
 from monitor.demo.config import USES
 from monitor.demo.marketplace import FEED_PATH, SPEC_PATH, VERSIONS, Marketplace
 from monitor.demo.serving import serve_in_thread
 from monitor.gate.tokens import new_token, token_hash
 from monitor.store.session import make_engine
+from tests.cli.inprocess import run_monitor
 from tests.conftest import CORPUS, require_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,28 +178,7 @@ class World:
         if args[0] not in ("monitor", ".venv/bin/monitor"):
             return subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=self.workdir,
                                   env=self.env, timeout=120, check=False)  # fmt: skip
-        out, err = io.StringIO(), io.StringIO()
-        with _environment(self.env, self.workdir), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main(args[1:])
-                code = 0
-            except SystemExit as exited:
-                code = int(exited.code or 0)
-        return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
-
-
-@contextlib.contextmanager
-def _environment(env: dict[str, str], cwd: Path) -> Iterator[None]:
-    saved_env, saved_cwd = dict(os.environ), Path.cwd()
-    os.environ.clear()
-    os.environ.update(env)
-    os.chdir(cwd)
-    try:
-        yield
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
+        return run_monitor(args[1:], env=self.env, cwd=self.workdir)
 
 
 @pytest.fixture(scope="module")
