@@ -134,6 +134,8 @@ def config_data(tmp_path: Path, database_url: str, specs: dict[str, str], *, eve
         "database_url": database_url,
         "allow_hosts": ["127.0.0.1"],
         "contracts_dir": str(tmp_path / "contracts"),
+        # any free port: `monitor run` serves the API, and a fixed 8080 collides with parallel runs (xdist, a demo)
+        "api": {"host": "127.0.0.1", "port": 0},
         "platforms": {PLATFORM: platform},
     }
 
