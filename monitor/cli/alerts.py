@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from monitor.cli.app import ConfigOption, ListFormat, app
-from monitor.cli.common import new_table, print_table, store, utc, when, write_json
+from monitor.cli.common import new_table, plural, print_table, store, utc, when, write_json
 
 alerts_app = typer.Typer(help="The alert outbox: list, silence, deliver.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
@@ -137,7 +137,7 @@ def deliver(config: ConfigOption = None) -> None:
     finally:
         dispatcher.close()
         engine.dispose()
-    typer.echo(f"routed {stats.routed}, sent {stats.sent} in {stats.messages} message(s), silenced {stats.silenced}, "
+    typer.echo(f"routed {stats.routed}, sent {stats.sent} in {plural(stats.messages, 'message')}, silenced {stats.silenced}, "
                f"inhibited {stats.inhibited}, suppressed {stats.suppressed}, failed {stats.failed}")  # fmt: skip
     for error in dict.fromkeys(stats.errors):
         typer.echo(f"error: {error}", err=True)

@@ -56,7 +56,7 @@ def config_check(
             out.append(f"sandbox {platform}  {redact_url(s.base_url)}  auth {s.auth.type}  {every}  "
                        f"rate {s.rate_limit}  phases {','.join(s.phases)}")  # fmt: skip
     for name, integration in settings.integrations.items():
-        uses = ", ".join(f"{k}: {len(v)} operation(s)" for k, v in integration.uses.items())
+        uses = ", ".join(f"{k}: {plural(len(v), 'operation')}" for k, v in integration.uses.items())
         out.append(f"integration {name}  {uses}  environments: {', '.join(integration.environments)}")
     sys.stdout.write("\n".join(out) + "\n")
 

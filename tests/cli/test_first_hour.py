@@ -279,3 +279,16 @@ def test_a_configuration_without_platforms_is_an_error(tmp_path: Path, content: 
         result.err == f"error: {config}: no platforms configured: add a `platforms:` section (see config/README.md)\n"
     )
     assert not (tmp_path / "m.db").exists() and not list(tmp_path.glob("*.db"))
+
+
+def test_counts_elsewhere_read_as_english(acme: Acme, tmp_path: Path) -> None:
+    watched = cli("config", "check", "--config", acme.config)
+    assert f"integration {INTEGRATION}  {SOURCE_ID}: 3 operations" in watched.out, watched.out
+    specs = Path(__file__).resolve().parents[2] / "monitor" / "demo" / "specs"
+    old, new = specs / "v1.yaml", specs / "v3.yaml"
+    changes = json.loads(cli("diff", old, new, "--format", "json").out)  # exit 1: breaking, by design
+    ids = [c["id"] for c in changes["changes"]]
+    once = next(i for i in ids if ids.count(i) == 1)
+    ignore = tmp_path / "ignore.yaml"
+    ignore.write_text(f"- rule: {once}\n  reason: known\n  expires: 2999-01-01\n")
+    assert "1 change ignored by the ignore file" in cli("diff", old, new, "--ignore", ignore).out
