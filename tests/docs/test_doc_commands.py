@@ -168,7 +168,7 @@ class World:
         command = re.sub(r"\bSPEC\b|\bspec\.json\b", str(self.spec_file), command)  # "a spec file"
         command = command.replace("8081", str(self.replica_port))  # a free port instead of a fixed one
         # an expiry date in the docs ages; a waiver expiring in the past is refused, so it moves a year ahead
-        next_year = date.today().replace(year=date.today().year + 1).isoformat()
+        next_year = (date.today() + timedelta(days=365)).isoformat()
         command = re.sub(r"--expires \d{4}-\d{2}-\d{2}", f"--expires {next_year}", command)
         return command
 
