@@ -423,3 +423,9 @@ def test_every_bench_command_runs(command: str) -> None:
     result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, f"{' '.join(args)}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
     assert result.stdout.strip(), args
+    if script == "announcement_accuracy.py":  # deterministic over the corpus: the README's figures are its output
+        category = re.search(r"category accuracy:\s+(\d+/\d+)", result.stdout)
+        facts = re.search(r"fact removal dates found:\s+(\d+/\d+)", result.stdout)
+        assert category and facts, result.stdout
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        assert f"category {category[1]}, removal dates {facts[1]} of the dated facts" in readme
