@@ -249,11 +249,12 @@ def bench(name: str, url: str, args: argparse.Namespace) -> None:
             answer = first.json()
             print(f"[{name}] the answer: {answer['decision']} with {len(answer['reasons'])} reasons "
                   f"({len(answer['waived'])} waived), {len(first.content)} bytes")  # fmt: skip
-            asyncio.run(open_loop(port, rate=100, duration=2, connections=4))  # warm-up: caches, pools
+            # warm-up (caches, pools) and the closed loop are capped by --duration, so a smoke run stays short
+            asyncio.run(open_loop(port, rate=100, duration=min(2.0, args.duration), connections=4))
             result = asyncio.run(open_loop(port, args.rate, args.duration, args.connections))
             inside = _server_side(httpx.get(f"http://127.0.0.1:{port}/metrics").text)
             baseline = asyncio.run(open_loop(port, args.rate, args.duration, args.connections, BASELINE))
-            max_rps = asyncio.run(closed_loop(port, duration=5, connections=8))
+            max_rps = asyncio.run(closed_loop(port, duration=min(5.0, args.duration), connections=8))
         finally:
             child.terminate()
             child.wait(10)

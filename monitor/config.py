@@ -519,7 +519,7 @@ def _first_error(file: Path, exc: ValidationError) -> str:
             close = difflib.get_close_matches(str(err["loc"][-1]), list(model.model_fields), n=1)
             hint = f" (did you mean `{close[0]}`?)" if close else ""
         return f"{file}: {key}: unknown key{hint}"
-    return f"{file}: {key}: {err['msg']}"
+    return f"{file}: {key}: {err['msg'].removeprefix('Value error, ')}"  # pydantic's prefix for our ValueErrors
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
 from monitor.api import errors
+from monitor.api.head import HeadAsGet
 from monitor.api.headers import ResponseHeaders
 from monitor.api.limits import RequestLimits
 from monitor.api.metrics import Metrics
@@ -47,6 +48,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.metrics = Metrics(engine)
     app.state.gate = service
     errors.install(app)
+    app.add_middleware(HeadAsGet)  # HEAD / (and every GET route) answered, not 405
     app.add_middleware(RequestLimits, settings=settings, max_body_bytes=settings.api.max_body_bytes)
     app.add_middleware(ResponseHeaders)
     api = APIRouter(prefix=API_V1)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from monitor.cli.app import ConfigOption, ListFormat, app
-from monitor.cli.common import new_table, print_table, store, utc, when, write_json
+from monitor.cli.common import new_table, plural, print_table, store, utc, when, write_json
 
 alerts_app = typer.Typer(help="The alert outbox: list, silence, deliver.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
@@ -100,7 +100,10 @@ def silence(
 
 
 @alerts_app.command("silences")
-def silences(config: ConfigOption = None) -> None:
+def silences(
+    format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.text,
+    config: ConfigOption = None,
+) -> None:
     """Active silences, from the config and from `monitor alerts silence`."""
     from monitor.alerts.routing import active_silences
     from monitor.store.models import utcnow
@@ -112,6 +115,10 @@ def silences(config: ConfigOption = None) -> None:
             active = active_silences(session=session, settings=settings, now=utcnow())
     finally:
         engine.dispose()
+    if format is ListFormat.json:
+        write_json([{"origin": s.origin, "match": dict(s.match), "ends_at": utc(s.ends_at), "reason": s.reason}
+                    for s in active])  # fmt: skip
+        return
     table = new_table("Origin", "Match", "Ends", "Reason")
     for s in active:
         table.add_row(s.origin, ", ".join(f"{k}={v}" for k, v in s.match.items()), _when(s.ends_at), s.reason)
@@ -130,7 +137,7 @@ def deliver(config: ConfigOption = None) -> None:
     finally:
         dispatcher.close()
         engine.dispose()
-    typer.echo(f"routed {stats.routed}, sent {stats.sent} in {stats.messages} message(s), silenced {stats.silenced}, "
+    typer.echo(f"routed {stats.routed}, sent {stats.sent} in {plural(stats.messages, 'message')}, silenced {stats.silenced}, "
                f"inhibited {stats.inhibited}, suppressed {stats.suppressed}, failed {stats.failed}")  # fmt: skip
     for error in dict.fromkeys(stats.errors):
         typer.echo(f"error: {error}", err=True)

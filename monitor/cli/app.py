@@ -5,9 +5,41 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+
+def _plain_type_labels() -> None:
+    """Help shows `TEXT`, `INTEGER`, `PATH` and nothing for flags, as click does, not Typer 0.29's `<str>`/`<bool>`.
+
+    Typer renders a parameter's type from its Python annotation; a flag takes no value, so a `<bool>` beside
+    `--pending` (or `--help`) reads as if it wanted one. One wrapper here covers every command and `--help`.
+    """
+    from typer.core import TyperArgument, TyperOption
+
+    names = {"str": "TEXT", "int": "INTEGER", "int range": "INTEGER", "float": "NUMBER", "float range": "NUMBER",
+             "path": "PATH", "file": "PATH", "dir": "PATH", "datetime": "DATETIME", "list[str]": "TEXT"}  # fmt: skip
+
+    def relabel(original: Any) -> Any:
+        def display_type_rich(self: Any, ctx: Any) -> str | None:
+            if getattr(self, "is_flag", False) or getattr(self, "count", False):
+                return None
+            label = original(self, ctx)
+            if label is None or self.metavar is not None or not (label.startswith("<") and label.endswith(">")):
+                return label
+            inner = label[1:-1]
+            return names.get(inner) or (inner if "|" in inner else inner.upper())
+
+        return display_type_rich
+
+    for cls in (TyperOption, TyperArgument):
+        if not getattr(cls.display_type_rich, "_monitor_relabelled", False):
+            cls.display_type_rich = relabel(cls.display_type_rich)  # type: ignore[method-assign]
+            cls.display_type_rich._monitor_relabelled = True  # type: ignore[attr-defined]
+
+
+_plain_type_labels()
 
 app = typer.Typer(
     name="monitor",
@@ -67,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("error: aborted\n")
         code = 130
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument, bad value
-        sys.stderr.write(f"error: {one_line(exc.format_message())}\n")
+        # pydantic (behind Typer's coercion) prefixes a validator's message with "Value error, ": not for users
+        sys.stderr.write(f"error: {one_line(exc.format_message()).replace('Value error, ', '')}\n")
         code = EXIT_BAD_INPUT
     except InputError as exc:
         sys.stderr.write(f"error: {one_line(str(exc))}\n")
@@ -85,6 +118,10 @@ def main(argv: list[str] | None = None) -> None:
             raise
         sys.stderr.write(f"error: {one_line(str(exc))}\n")
         code = EXIT_BAD_INPUT
+    finally:
+        common = sys.modules.get("monitor.cli.common")
+        if common is not None:
+            common.dispose_engines()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

@@ -36,7 +36,7 @@ def print_table(table: Table) -> None:
     console.print(table)
 
 
-def write_json(items: list[dict[str, Any]]) -> None:
+def write_json(items: list[dict[str, Any]] | dict[str, Any]) -> None:
     import orjson
 
     sys.stdout.write(orjson.dumps(items, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -112,6 +112,11 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """`1 new entry`, `2 new entries`: the count with the noun that fits it (English, so the caller names odd forms)."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
 def configure_logging(*, logging_level: str) -> None:
     import logging
 
@@ -121,10 +126,23 @@ def configure_logging(*, logging_level: str) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines describe its plugins, not our data
 
 
+_ENGINES: list[Engine] = []  # opened by `store`, closed by `main` when the command ends
+
+
 def store(config: Path | None) -> tuple[Settings, Engine]:
-    """Settings and an engine for a command that reads or edits the store (it does not migrate: `db upgrade` does)."""
+    """Settings and an engine for a command that reads or edits the store (it does not migrate: `db upgrade` does).
+
+    `main` disposes the engine when the command ends, so a command run in a longer-lived process (tests, an
+    embedding tool) leaves no PostgreSQL connection open."""
     from monitor.config import load_settings
     from monitor.store.session import make_engine
 
     settings = load_settings(config)
-    return settings, make_engine(settings.database_url)
+    engine = make_engine(settings.database_url)
+    _ENGINES.append(engine)
+    return settings, engine
+
+
+def dispose_engines() -> None:
+    while _ENGINES:
+        _ENGINES.pop().dispose()

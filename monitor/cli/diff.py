@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -47,13 +48,26 @@ def diff(
         raise typer.Exit(EXIT_FINDING)
 
 
+class RulesFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
 @app.command()
 def rules(
-    format: Annotated[str, typer.Option("--format", "-f", help="text or markdown (docs/rules.md).")] = "text",
+    format: Annotated[
+        RulesFormat, typer.Option("--format", "-f", help="text, json, or markdown (docs/rules.md).")
+    ] = RulesFormat.text,
 ) -> None:
     """List the rule catalogue: id, level, direction and description."""
     from monitor.engine.docs import rules_markdown, rules_text
 
-    if format not in ("text", "markdown"):
-        raise typer.BadParameter(f"unknown format {format!r}: use text or markdown")
-    sys.stdout.write(rules_markdown() if format == "markdown" else rules_text())
+    if format is RulesFormat.json:
+        from monitor.cli.common import write_json
+        from monitor.engine.diff import rules as catalogue
+
+        write_json([{"id": r.id, "level": r.level.value, "direction": r.direction.value, "area": r.area,
+                     "kind": r.kind, "description": r.description} for r in catalogue().values()])  # fmt: skip
+        return
+    sys.stdout.write(rules_markdown() if format is RulesFormat.markdown else rules_text())

@@ -182,7 +182,7 @@ def _run_suite_now(
         settings = settings.model_copy(update={"platforms": platforms})
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} operation(s)"),
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} operations tested"),
                TimeElapsedColumn())  # fmt: skip
     try:
         with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
@@ -193,7 +193,8 @@ def _run_suite_now(
             )  # fmt: skip
     finally:
         engine.dispose()
-    sys.stderr.write(f"{suite}: host allowed as {outcome.host_reason}; stored as run(s) "
+    runs = "run " if len(outcome.runs) == 1 else "runs "
+    sys.stderr.write(f"{suite}: host allowed as {outcome.host_reason}; stored as {runs}"
                      f"{', '.join(str(r.run_id) for r in outcome.runs)}\n")  # fmt: skip
     return [(run.source_id, run.result) for run in outcome.runs if run.result is not None]
 

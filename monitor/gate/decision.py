@@ -267,7 +267,8 @@ def _announcements(session: Session, used: UsedOperations, policy: GatePolicy, t
     ).all()  # fmt: skip
     reasons = []
     for row in rows:
-        touched = [key for source_id, key in (tuple(p) for p in row.operations) if (source_id, key) in pairs]
+        # stored as labels (`GET /orders/{orderId}`; keys in rows written before): matched by key, shown as stored
+        touched = [op for source_id, op in (tuple(p) for p in row.operations) if (source_id, as_key(op)) in pairs]
         if not touched:
             continue
         when = row.removal_date or row.effective_date
@@ -281,7 +282,8 @@ def _announcements(session: Session, used: UsedOperations, policy: GatePolicy, t
             severity = "warn"
         else:
             continue
-        left = f"in {days} day(s)" if days >= 0 else f"{-days} day(s) ago"
+        span = f"{abs(days)} day" + ("" if abs(days) == 1 else "s")
+        left = "today" if days == 0 else f"in {span}" if days > 0 else f"{span} ago"
         reasons.append(Reason("announcement", severity, f"{row.category}: {what} on {when.isoformat()} ({left}) "
                               f"touches {', '.join(sorted(touched)[:3])}: {row.title}", "announcement", str(row.id),
                               _http_link(row.link) or f"/api/v1/announcements/{row.id}"))  # fmt: skip

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from monitor.config import Settings
 from monitor.contracts import spec_of
 from monitor.engine import EngineError
+from monitor.engine.filters import normalise_operation_ref
 from monitor.store import models, queries
 from monitor.store.models import Change, ContractRun, FeedEntry, OperationResult, Source
 
@@ -132,7 +133,14 @@ def _announcements(session: Session, settings: Settings, data: ReportData) -> No
     ).all()
     seen: set[tuple[str, str]] = set()
     for e in upcoming:
-        touched = sorted({name for name, ops in used.items() for op in e.operations if tuple(op[:2]) in ops})
+        touched = sorted(
+            {
+                name
+                for name, ops in used.items()
+                for op in e.operations
+                if len(op) > 1 and (op[0], normalise_operation_ref(op[1])) in ops
+            }
+        )
         key = (e.subject or e.title, str(e.removal_date))
         if touched and key not in seen:
             seen.add(key)

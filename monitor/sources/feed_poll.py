@@ -126,6 +126,18 @@ def _catalogue(session: Session) -> list[OperationRef]:
     return refs
 
 
+def _labelled(links: list[tuple[str, str]], catalogue: list[OperationRef]) -> list[tuple[str, str]]:
+    """Links as stored and shown: `GET /orders/{orderId}` as the spec writes it, not the engine's key `GET /orders/{}`.
+
+    Readers that match them against used operations normalise with `normalise_operation_ref`, so labels and the
+    keys stored before this change both match."""
+    wanted = set(links)
+    labels = {
+        (r.source_id, r.key): f"{r.key.partition(' ')[0]} {r.path}" for r in catalogue if (r.source_id, r.key) in wanted
+    }
+    return [(source_id, labels.get((source_id, key), key)) for source_id, key in links]
+
+
 def _store(session: Session, source_id: str, item: FeedItem, catalogue: list[OperationRef], now: datetime) -> int:
     """Store one new entry; returns 1 when it moved an announced removal date."""
     c = classify(item)
@@ -135,7 +147,7 @@ def _store(session: Session, source_id: str, item: FeedItem, catalogue: list[Ope
         source_id=source_id, entry_key=item.key[:500], title=item.title[:1000], link=item.link, summary=item.summary,
         content_hash=item.content_hash, published_at=item.published_at, category=c.category, severity=c.severity,
         effective_date=c.effective_date, removal_date=c.removal_date, subject=subject, apis=list(c.apis),
-        operations=[list(link) for link in links], first_seen_at=now,
+        operations=[list(link) for link in _labelled(links, catalogue)], first_seen_at=now,
     )  # fmt: skip
     session.add(entry)
     session.flush()

@@ -30,11 +30,13 @@ class SpecPoll:
     outcome: str = "error"  # not-modified, unchanged, new-version, returned (an older version came back), error
     snapshot_id: int | None = None
     upstream_changes: int = 0
+    upstream_breaking: int = 0  # of this version's changes from the previous one, how many break clients
     flapping: int = 0
     drift: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, object]:
-        return {"outcome": self.outcome, "upstream_changes": self.upstream_changes, "flapping": self.flapping,
+        return {"outcome": self.outcome, "upstream_changes": self.upstream_changes,
+                "upstream_breaking": self.upstream_breaking, "flapping": self.flapping,
                 **{f"drift_{k}": v for k, v in self.drift.items()}}  # fmt: skip
 
 
@@ -99,6 +101,7 @@ def _poll(
         result.snapshot_id = snapshot.id
         if previous is not None:
             upstream = diff(spec_of(previous), spec).to_dict()["changes"]
+            result.upstream_breaking = sum(c["level"] == "breaking" for c in upstream)
             result.upstream_changes, result.flapping = queries.record_upstream_changes(
                 session=session,
                 source_id=source_id,

@@ -83,7 +83,7 @@ def test_monitor_alerts_silence_list_and_deliver(
         add_alert(db, 1, now=utcnow())
         add_alert(db, 2, now=utcnow())
         code, out, _ = run("alerts", "deliver")
-        assert code == 0 and "sent 1 in 1 message(s), silenced 1" in out
+        assert code == 0 and "sent 1 in 1 message, silenced 1" in out
         code, out, _ = run("alerts", "list", "--format", "json")
         assert code == 0 and '"status": "silenced"' in out and '"destination": "slack:#alerts"' in out
         slack.down = True

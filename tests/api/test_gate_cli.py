@@ -6,7 +6,6 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from monitor.gate.tokens import token_hash
 from monitor.store.migrate import upgrade
 from monitor.store.session import make_engine
 from tests.api.conftest import TOKENS, Seeded, api_settings_dict, seed, serving
+from tests.cli.inprocess import run_monitor
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,9 +51,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 
 def monitor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The command in this process (the console script's `main`; tests/cli start real processes), ~1.5 s less each."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")} | (env or {})
-    return subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=environ, timeout=60, check=False)  # fmt: skip
+    return run_monitor(list(args), env=environ, cwd=ROOT)
 
 
 def gate(service: Service, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

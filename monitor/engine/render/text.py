@@ -35,5 +35,6 @@ def render(result: DiffResult) -> str:
             lines.append(f"  {_MARK[c.level.value]} {c.message}  [{c.id}]")
     if result.ignored:
         lines.append("")
-        lines.append(f"{len(result.ignored)} change(s) ignored by the ignore file")
+        n = len(result.ignored)
+        lines.append(f"{n} change{'' if n == 1 else 's'} ignored by the ignore file")
     return "\n".join(lines) + "\n"
