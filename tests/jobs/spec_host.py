@@ -133,7 +133,6 @@ def config_data(tmp_path: Path, database_url: str, specs: dict[str, str], *, eve
     return {
         "database_url": database_url,
         "allow_hosts": ["127.0.0.1"],
-        "api": {"port": 0},  # any free port: a fixed one collides with whatever else listens on this machine
         "contracts_dir": str(tmp_path / "contracts"),
         # any free port: `monitor run` serves the API, and a fixed 8080 collides with parallel runs (xdist, a demo)
         "api": {"host": "127.0.0.1", "port": 0},
