@@ -87,7 +87,8 @@ def _post_head(path: str, length: int, token: str | None) -> bytes:
             f"Content-Length: {length}\r\n\r\n").encode()  # fmt: skip
 
 
-@pytest.mark.parametrize(("token", "status"), [(None, 401), ("mon_not-a-token", 401), (TOKENS["admin"], 413)])
+@pytest.mark.parametrize(("token", "status"), [(None, 401), ("mon_not-a-token", 401), (TOKENS["admin"], 413)],
+                         ids=["no-token", "bad-token", "admin-token"])  # random tokens must not name tests (xdist)
 def test_a_100_mb_body_is_refused_before_it_is_read(live: ApiServer, token: str | None, status: int) -> None:
     """Attack: a 100 MB body, without a token (401) or with one (413); either answer comes before the body is read."""
     sent = [0]
