@@ -58,6 +58,16 @@ SKIPPED: dict[str, str] = {
     "kubectl": "needs a Kubernetes cluster; tests/deploy/test_manifests.py checks the manifests it applies",
     "../shared/tools/oasdiff-setup.sh": "downloads oasdiff outside the project",
     "python bench/": "run by test_every_bench_command_runs with tiny sizes",
+    "monitor record": "a proxy to a live platform, runs until Ctrl-C; tests/traffic/test_record.py runs it as a process",
+    ".venv/bin/monitor record": "a proxy to a live platform, runs until Ctrl-C; tests/traffic/test_record.py runs it",
+    "monitor contracts learn --har shopee.har": "learns what `monitor record` captured from a live platform; "
+    "tests/traffic/test_replica_roundtrip.py learns a capture recorded in front of the replica",
+    ".venv/bin/monitor contracts learn --har shopee.har": "learns what `monitor record` captured from a live platform; "
+    "tests/traffic/test_replica_roundtrip.py learns a capture recorded in front of the replica",
+    "monitor diff contracts/shopee/orders.json other.json": "names the contract learned from a live capture; "
+    "tests/traffic/test_replica_roundtrip.py diffs a learned contract with the published spec",
+    "monitor observe --har today.har": "observes a live capture; tests/traffic/test_observe.py runs `monitor observe`",
+    ".venv/bin/monitor observe --har today.har": "observes a live capture; tests/traffic/test_observe.py runs it",
 }
 # A synopsis (`monitor ack create ... --url URL`) shows a form, not a command: its forms run from other lines.
 SYNOPSIS = re.compile(r"\.\.\.(?!@)|\bURL\b")
@@ -373,6 +383,7 @@ TINY: dict[str, list[str]] = {
     "announcement_accuracy.py": [],  # reads the corpus's entries once: already quick
     "scale_bench.py": ["--sources", "20", "--workers", "1"],
     "st_overhead.py": ["--runs", "1"],
+    "traffic_bench.py": ["--exchanges", "200"],  # learning and observing 200 exchanges, not 10,000
     "compare_oasdiff.py": ["--platform", "etsy", "--no-fixtures"],  # one platform's pairs; needs oasdiff (below)
 }
 NOT_RUN: dict[str, str] = {}  # a script the docs show but no test can run goes here, with the reason
