@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from monitor.engine._gc import paused_gc
 from monitor.engine.errors import SpecError
 from monitor.engine.loaders.documents import parse_document
 from monitor.engine.loaders.refs import Resolver, check_refs
@@ -33,6 +34,7 @@ def load_spec(path: str | Path, *, allow_external_refs: bool = False) -> Spec:
 
 def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_external_refs: bool = False) -> Spec:
     """Normalise a spec held in memory (fetched by the service, say); `name` appears in errors."""
-    root = parse_document(data, name)
-    root = check_refs(root, base or Path(name), allow_external=allow_external_refs)
-    return build_spec(root, name)
+    with paused_gc():
+        root = parse_document(data, name)
+        root = check_refs(root, base or Path(name), allow_external=allow_external_refs)
+        return build_spec(root, name)
