@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import monitor.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from monitor.errors import StoreError
@@ -74,19 +74,14 @@ class PollBatch:
             return self._states.get(source_id)
 
     def _load_states(self) -> dict[str, SourceState]:
-        source, _ = _tables()
         with session_scope(self.engine) as session:
-            rows = session.execute(
-                select(
-                    source.c.id,
-                    source.c.etag,
-                    source.c.last_modified,
-                    source.c.content_hash,
-                    source.c.url,
-                    source.c.kind,
-                )
-            ).all()
-        return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
+            return _states(session)
+
+    def preload(self, session: Session, source_id: str) -> None:
+        """Read one source's validators in the caller's transaction (a single run: its claim's transaction)."""
+        found = _states(session, source_id)
+        with self._lock:
+            self._states = {**(self._states or {}), **found}
 
     # -- queued writes ------------------------------------------------------------------------------------------------
     def not_modified(self, source_id: str, now: datetime) -> None:
@@ -121,25 +116,45 @@ class PollBatch:
                 self.flushes += 1
 
     def _write(self, polls: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
-        source, jobrun = _tables()
         with session_scope(self.engine) as session:
-            conn = session.connection()
-            if polls:  # one executemany; the counters add up even if another process polls the same source
-                conn.execute(
-                    update(source)
-                    .where(source.c.id == bindparam("b_id"))
-                    .values(
-                        polls=source.c.polls + 1,
-                        not_modified=source.c.not_modified + 1,
-                        last_polled_at=bindparam("b_now"),
-                        last_success_at=bindparam("b_now"),
-                        consecutive_failures=0,
-                        last_error=None,
-                    ),
-                    polls,
-                )
-            if runs:
-                conn.execute(jobrun.insert(), runs)
+            _write_rows(session, polls, runs)
+
+    def write_in(self, session: Session) -> None:
+        """Write what is queued in the caller's transaction (a single run: the one recording its end)."""
+        with self._lock:
+            polls, self._polls = self._polls, []
+            runs, self._runs = self._runs, []
+        _write_rows(session, polls, runs)
+
+
+def _states(session: Session, source_id: str | None = None) -> dict[str, SourceState]:
+    source, _ = _tables()
+    query = select(source.c.id, source.c.etag, source.c.last_modified, source.c.content_hash, source.c.url,
+                   source.c.kind)  # fmt: skip
+    if source_id is not None:
+        query = query.where(source.c.id == source_id)
+    return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in session.execute(query)}
+
+
+def _write_rows(session: Session, polls: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+    source, jobrun = _tables()
+    conn = session.connection()
+    if polls:  # one executemany; the counters add up even if another process polls the same source
+        conn.execute(
+            update(source)
+            .where(source.c.id == bindparam("b_id"))
+            .values(
+                polls=source.c.polls + 1,
+                not_modified=source.c.not_modified + 1,
+                last_polled_at=bindparam("b_now"),
+                last_success_at=bindparam("b_now"),
+                consecutive_failures=0,
+                last_error=None,
+            ),
+            polls,
+        )
+    if runs:
+        conn.execute(jobrun.insert(), runs)
 
 
 @contextmanager

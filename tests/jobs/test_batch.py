@@ -138,3 +138,30 @@ def test_a_batch_flushes_when_full_and_a_failed_flush_is_logged_not_raised(
     assert batch.lost == 2 and batch.flushes == 1  # logged and counted; the caller goes on
     with session_scope(db) as session:
         assert _count(session, JobRun, JobRun.slot == "manual-twice") == 0
+
+
+def test_a_scheduled_run_of_an_unchanged_source_costs_two_commits(
+    db: Engine, database_url: str, host: SpecHost, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+    from functools import partial
+
+    from monitor.jobs import poll_specs
+    from monitor.jobs.runner import run_job, slot_for
+
+    specs = {"orders-a": host.serve("/orders-a.json", orders_version(V1))}
+    settings = settings_for(tmp_path, database_url, specs)
+    run_cycle(settings, db, fetcher)
+    slot = slot_for(datetime.now(UTC), timedelta(hours=1))
+    fn = partial(poll_specs.run, settings, db, fetcher, A, None)
+    with counted_commits(db) as commits:
+        result = run_job(engine=db, job=poll_specs.JOB, target=A, slot=slot, fn=fn)
+    assert result is not None and result.counts["outcome"] == "not-modified"
+    # The claim (with the validators read in it), then the end (with the poll's counters): was four.
+    assert commits[0] == 2
+    assert run_job(engine=db, job=poll_specs.JOB, target=A, slot=slot, fn=fn) is None  # the slot ran once
+    with session_scope(db) as session:
+        row = session.get(Source, A)
+        assert row is not None and (row.polls, row.not_modified) == (2, 1)
+        (run,) = session.exec(select(JobRun).where(JobRun.slot == slot)).all()
+        assert (run.status, run.counts["outcome"]) == ("ok", "not-modified")
