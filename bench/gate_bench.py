@@ -2,6 +2,7 @@
 
 Usage: python bench/gate_bench.py [--database sqlite|postgresql|both] [--rate 500] [--duration 10]
                                   [--changes 10000] [--connections 32] [--decision-cache 5s] [--poll-sources 1000]
+                                  [--poll-workers 8]
 
 The brief's bar: p99 under 25 ms at 500 requests/s. For each database a scratch store is migrated and seeded with
 20 spec sources (the used ones carry Amazon's real ordersV0 model from ../shared/corpus as contract), 10,000
@@ -151,13 +152,13 @@ def serve(config: str, poll: list[str] | None = None) -> None:
     settings = load_settings(config)
     engine = make_engine(settings.database_url)
     app = create_app(settings, engine)
-    ApiServer(app, host=settings.api.host, port=settings.api.port).start()
+    ApiServer(app, host=settings.api.host, port=settings.api.port, freeze_heap=True).start()  # as the service does
     if poll:
         threading.Thread(target=_poll_forever, args=(settings.database_url, engine, *poll), daemon=True).start()
     threading.Event().wait()  # until the parent terminates us
 
 
-def _poll_forever(database_url: str, engine: Any, port: str, sources: str, status: str) -> None:
+def _poll_forever(database_url: str, engine: Any, port: str, sources: str, status: str, workers: str) -> None:
     """Seed `sources` spec sources, then run unchanged cycles until killed; one line per cycle in `status`."""
     sys.path.insert(0, str(ROOT / "bench"))
     import poll_bench
@@ -170,7 +171,7 @@ def _poll_forever(database_url: str, engine: Any, port: str, sources: str, statu
         with Fetcher(FetchPolicy(allow_hosts=("127.0.0.1",))) as fetcher, open(status, "a") as out:
             while True:
                 started = time.perf_counter()
-                outcomes = run_cycle(settings, engine, fetcher)
+                outcomes = run_cycle(settings, engine, fetcher, workers=int(workers))
                 kinds = ",".join(sorted({str(o.counts.get("outcome", o.status)) for o in outcomes}))
                 out.write(f"{time.perf_counter() - started:.3f} {kinds}\n")
                 out.flush()
@@ -320,7 +321,7 @@ def bench_during_polls(name: str, url: str, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         config, status = Path(folder) / "monitor.yaml", Path(folder) / "cycles.txt"
         config.write_text(yaml.safe_dump(config_for(url, port, args.decision_cache)), encoding="utf-8")
-        poll = [str(ports.get(timeout=30)), str(args.poll_sources), str(status)]
+        poll = [str(ports.get(timeout=30)), str(args.poll_sources), str(status), str(args.poll_workers)]
         child = subprocess.Popen([sys.executable, __file__, "serve", str(config), *poll])
         try:
             _wait_for(port)
@@ -342,7 +343,8 @@ def bench_during_polls(name: str, url: str, args: argparse.Namespace) -> None:
     lat = [x * 1000 for x in result["latencies"]]
     spent = ", ".join(f"{wall:.2f} s ({kinds})" for wall, kinds in cycles) or "none finished"
     print(
-        f"[{name}] during poll cycles of {args.poll_sources} unchanged sources in the same process: {len(lat)} "
+        f"[{name}] during poll cycles of {args.poll_sources} unchanged sources ({args.poll_workers} threads) in the same "
+        f"process: {len(lat)} "
         f"requests, statuses {result['statuses']}: p50 {statistics.median(lat):.2f} ms, p90 "
         f"{percentile(lat, 0.90):.2f} ms, p99 {percentile(lat, 0.99):.2f} ms, max {max(lat):.2f} ms; cycles that "
         f"ended meanwhile: {spent}{'' if running else ' (the poller stopped!)'}"
@@ -396,6 +398,7 @@ def main() -> None:
     parser.add_argument("--poll-sources", type=int, default=1000,
                         help="measure again while poll cycles of this many unchanged sources run in the API's "
                              "process (0: skip)")  # fmt: skip
+    parser.add_argument("--poll-workers", type=int, default=8, help="threads of those poll cycles (run_cycle's)")
     args = parser.parse_args()
     if args.database in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as folder:

@@ -60,7 +60,13 @@ def serve(port_queue: Any, body_path: str) -> None:
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            # A client closing a kept-alive connection (its process ends) is not an error of the host.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.request_queue_size = 128
     port_queue.put(server.server_address[1])
