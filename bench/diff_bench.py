@@ -1,6 +1,9 @@
-"""Time `monitor diff` as a whole process (median of N runs, peak memory) and oasdiff beside it.
+"""Time `monitor diff` as a whole process (median of N runs, peak memory) beside the parse-only floor and oasdiff.
 
 Usage: python bench/diff_bench.py [--runs 5] [--no-oasdiff]
+The floor is a process that only parses both files with orjson (interpreter start included), measured in the
+same run, interleaved with ours, so a busy machine moves both alike. Times are CPU seconds (user + system) of
+the child, which a machine shared with other work disturbs less than wall time; wall is printed too.
 oasdiff is looked for on PATH, then in ~/.cache/oasdiff (../shared/tools/oasdiff-setup.sh installs it there).
 """
 
@@ -24,8 +27,11 @@ _WRAPPER = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
     "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(time.perf_counter() - t, u.ru_utime + u.ru_stime, u.ru_maxrss)\n"
 )
+# The floor: what any diff must at least do, read and parse both documents.
+_PARSE_ONLY = "import orjson, sys\nfor f in sys.argv[1:]:\n    orjson.loads(open(f, 'rb').read())\n"
 
 
 def pairs() -> list[tuple[str, Path, Path, bool]]:
@@ -46,15 +52,23 @@ def pairs() -> list[tuple[str, Path, Path, bool]]:
     return out
 
 
-def measure(cmd: list[str], runs: int) -> tuple[float, float]:
-    """Median wall seconds and max peak RSS (MB) over `runs` runs."""
-    times, peaks = [], []
+def run_once(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one run of `cmd`."""
+    res = subprocess.run([sys.executable, "-c", _WRAPPER, *cmd], capture_output=True, text=True, check=True)
+    wall, cpu, kb = res.stdout.split()
+    return float(wall), float(cpu), int(kb) / 1024
+
+
+def measure(cmds: list[list[str]], runs: int) -> list[tuple[float, float, float]]:
+    """Per command: median wall s, median CPU s and max peak RSS (MB) over `runs` interleaved runs."""
+    samples: list[list[tuple[float, float, float]]] = [[] for _ in cmds]
     for _ in range(runs):
-        res = subprocess.run([sys.executable, "-c", _WRAPPER, *cmd], capture_output=True, text=True, check=True)
-        seconds, kb = res.stdout.split()
-        times.append(float(seconds))
-        peaks.append(int(kb) / 1024)
-    return statistics.median(times), max(peaks)
+        for i, cmd in enumerate(cmds):
+            samples[i].append(run_once(cmd))
+    return [
+        (statistics.median(s[0] for s in got), statistics.median(s[1] for s in got), max(s[2] for s in got))
+        for got in samples
+    ]
 
 
 def find_oasdiff() -> str | None:
@@ -72,17 +86,27 @@ def main() -> None:
     if not CORPUS.is_dir():
         sys.exit(f"the corpus is not at {CORPUS}")
     monitor = [sys.executable, "-m", "monitor", "diff", "--format", "json"]
+    parse_only = [sys.executable, "-c", _PARSE_ONLY]
     oasdiff = None if args.no_oasdiff else find_oasdiff()
-    print(f"runs per measurement: {args.runs} (median time, max peak RSS); {time.strftime('%Y-%m-%d')}")
-    print(f"{'pair':<44} {'monitor s':>9} {'MB':>6} {'oasdiff s':>9} {'MB':>6} {'time ratio':>10}")
+    print(f"runs per measurement: {args.runs} (median CPU and wall s, max peak RSS); {time.strftime('%Y-%m-%d')}")
+    print(
+        f"{'pair':<44} {'parse cpu':>9} {'MB':>5} {'monitor cpu':>11} {'wall':>5} {'MB':>5} {'x parse':>7}"
+        f" {'oasdiff cpu':>11} {'MB':>6} {'x oasdiff':>9}"
+    )
     for name, old, new, is_oas3 in pairs():
-        ours_s, ours_mb = measure([*monitor, str(old), str(new)], args.runs)
+        files = [str(old), str(new)]
+        (_, floor_cpu, floor_mb), (ours_wall, ours_cpu, ours_mb) = measure(
+            [[*parse_only, *files], [*monitor, *files]], args.runs
+        )
         if oasdiff and is_oas3:
-            theirs_s, theirs_mb = measure([oasdiff, "changelog", str(old), str(new), "-f", "json"], args.runs)
-            peer = f"{theirs_s:>9.2f} {theirs_mb:>6.0f} {ours_s / theirs_s:>9.2f}x"
+            [(_, theirs_cpu, theirs_mb)] = measure([[oasdiff, "changelog", *files, "-f", "json"]], args.runs)
+            peer = f"{theirs_cpu:>11.2f} {theirs_mb:>6.0f} {ours_cpu / theirs_cpu:>8.2f}x"
         else:
-            peer = f"{'n/a':>9} {'':>6} {'':>10}" if is_oas3 else f"{'no 2.0':>9} {'':>6} {'':>10}"
-        print(f"{name:<44} {ours_s:>9.2f} {ours_mb:>6.0f} {peer}")
+            peer = f"{'n/a':>11} {'':>6} {'':>9}" if is_oas3 else f"{'no 2.0':>11} {'':>6} {'':>9}"
+        print(
+            f"{name:<44} {floor_cpu:>9.2f} {floor_mb:>5.0f} {ours_cpu:>11.2f} {ours_wall:>5.2f} {ours_mb:>5.0f}"
+            f" {ours_cpu / floor_cpu:>6.1f}x {peer}"
+        )
 
 
 if __name__ == "__main__":

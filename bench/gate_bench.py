@@ -1,7 +1,8 @@
 """Latency and throughput of GET /api/v1/gate on loopback with 10,000 stored changes (SQLite and PostgreSQL).
 
 Usage: python bench/gate_bench.py [--database sqlite|postgresql|both] [--rate 500] [--duration 10]
-                                  [--changes 10000] [--connections 32] [--decision-cache 5s]
+                                  [--changes 10000] [--connections 32] [--decision-cache 5s] [--poll-sources 1000]
+                                  [--poll-workers 8]
 
 The brief's bar: p99 under 25 ms at 500 requests/s. For each database a scratch store is migrated and seeded with
 20 spec sources (the used ones carry Amazon's real ordersV0 model from ../shared/corpus as contract), 10,000
@@ -13,7 +14,9 @@ its *scheduled* start (queueing included: no coordinated omission). Every answer
 audit trail, as in production. The same open-loop run on `/healthz` gives the machine's own floor (a loaded shared
 machine shows its scheduling delays there too), and a closed-loop run finds the maximum throughput.
 PostgreSQL runs when reachable at $MONITOR_TEST_PG (the test suite's server); a scratch database is created and
-dropped.
+dropped. Then the gate is measured again while poll cycles run in the API's own process, back to back, over
+`--poll-sources` unchanged sources (bench/poll_bench.py's spec host, answering 304), as the service's scheduler
+shares its process with the API.
 """
 
 from __future__ import annotations
@@ -133,8 +136,12 @@ def seed(url: str, changes: int) -> None:
     del orjson
 
 
-def serve(config: str) -> None:
-    """The child process: the API exactly as `monitor run` serves it (ApiServer, on the configured port)."""
+def serve(config: str, poll: list[str] | None = None) -> None:
+    """The child process: the API exactly as `monitor run` serves it (ApiServer, on the configured port).
+
+    With `poll` (spec host port, sources, status file), poll cycles over that many unchanged sources run back to
+    back in a thread of this same process, as the scheduler's polls share the service's process with the API.
+    """
     import threading
 
     from monitor.api.app import create_app
@@ -143,9 +150,31 @@ def serve(config: str) -> None:
     from monitor.store.session import make_engine
 
     settings = load_settings(config)
-    app = create_app(settings, make_engine(settings.database_url))
-    ApiServer(app, host=settings.api.host, port=settings.api.port).start()
+    engine = make_engine(settings.database_url)
+    app = create_app(settings, engine)
+    ApiServer(app, host=settings.api.host, port=settings.api.port, freeze_heap=True).start()  # as the service does
+    if poll:
+        threading.Thread(target=_poll_forever, args=(settings.database_url, engine, *poll), daemon=True).start()
     threading.Event().wait()  # until the parent terminates us
+
+
+def _poll_forever(database_url: str, engine: Any, port: str, sources: str, status: str, workers: str) -> None:
+    """Seed `sources` spec sources, then run unchanged cycles until killed; one line per cycle in `status`."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import poll_bench
+
+    from monitor.jobs.cycle import run_cycle
+    from monitor.sources.fetcher import Fetcher, FetchPolicy
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = poll_bench.settings_for(database_url, int(port), int(sources), Path(folder) / "contracts")
+        with Fetcher(FetchPolicy(allow_hosts=("127.0.0.1",))) as fetcher, open(status, "a") as out:
+            while True:
+                started = time.perf_counter()
+                outcomes = run_cycle(settings, engine, fetcher, workers=int(workers))
+                kinds = ",".join(sorted({str(o.counts.get("outcome", o.status)) for o in outcomes}))
+                out.write(f"{time.perf_counter() - started:.3f} {kinds}\n")
+                out.flush()
 
 
 # -- the load generator ------------------------------------------------------------------------------------------
@@ -272,6 +301,64 @@ def bench(name: str, url: str, args: argparse.Namespace) -> None:
         f"p90 {percentile(base, 0.90):.2f} ms, p99 {percentile(base, 0.99):.2f} ms, max {max(base):.2f} ms"
     )
     print(f"[{name}] load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if args.poll_sources:
+        bench_during_polls(name, url, args)
+
+
+def bench_during_polls(name: str, url: str, args: argparse.Namespace) -> None:
+    """The same open loop while poll cycles of `--poll-sources` unchanged sources run in the API's own process."""
+    import multiprocessing as mp
+
+    import yaml
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import poll_bench
+
+    body = min(poll_bench.SELLERS.glob("*.json"), key=lambda p: p.stat().st_size)
+    ports: Any = mp.get_context("spawn").Queue()
+    host = mp.get_context("spawn").Process(target=poll_bench.serve, args=(ports, str(body)), daemon=True)
+    host.start()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        config, status = Path(folder) / "monitor.yaml", Path(folder) / "cycles.txt"
+        config.write_text(yaml.safe_dump(config_for(url, port, args.decision_cache)), encoding="utf-8")
+        poll = [str(ports.get(timeout=30)), str(args.poll_sources), str(status), str(args.poll_workers)]
+        child = subprocess.Popen([sys.executable, __file__, "serve", str(config), *poll])
+        try:
+            _wait_for(port)
+            deadline = time.monotonic() + 600
+            while len(_cycles(status)) < 2:  # the seeding cycle (every source new) and one unchanged cycle
+                if time.monotonic() > deadline or child.poll() is not None:
+                    raise SystemExit("the poll cycles did not start")
+                time.sleep(0.5)
+            asyncio.run(open_loop(port, rate=100, duration=2, connections=4))
+            before = len(_cycles(status))
+            result = asyncio.run(open_loop(port, args.rate, args.duration, args.connections))
+            cycles = _cycles(status)[before:]
+            running = len(_cycles(status)) > before or child.poll() is None
+        finally:
+            child.terminate()
+            child.wait(10)
+            host.terminate()
+            host.join(5)
+    lat = [x * 1000 for x in result["latencies"]]
+    spent = ", ".join(f"{wall:.2f} s ({kinds})" for wall, kinds in cycles) or "none finished"
+    print(
+        f"[{name}] during poll cycles of {args.poll_sources} unchanged sources ({args.poll_workers} threads) in the same "
+        f"process: {len(lat)} "
+        f"requests, statuses {result['statuses']}: p50 {statistics.median(lat):.2f} ms, p90 "
+        f"{percentile(lat, 0.90):.2f} ms, p99 {percentile(lat, 0.99):.2f} ms, max {max(lat):.2f} ms; cycles that "
+        f"ended meanwhile: {spent}{'' if running else ' (the poller stopped!)'}"
+    )
+    print(f"[{name}] load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def _cycles(status: Path) -> list[tuple[float, str]]:
+    """(wall seconds, outcomes) of each poll cycle the child finished, the seeding one first."""
+    if not status.exists():
+        return []
+    lines = [line.split() for line in status.read_text().splitlines() if line.strip()]
+    return [(float(w), k) for w, k in lines]
 
 
 def _server_side(metrics: str) -> str:
@@ -300,7 +387,7 @@ def _wait_for(port: int) -> None:
 
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "serve":
-        serve(sys.argv[2])
+        serve(sys.argv[2], sys.argv[3:] or None)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
@@ -309,6 +396,10 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--decision-cache", default="5s", help="api.decision_cache; 0s evaluates on every request")
+    parser.add_argument("--poll-sources", type=int, default=1000,
+                        help="measure again while poll cycles of this many unchanged sources run in the API's "
+                             "process (0: skip)")  # fmt: skip
+    parser.add_argument("--poll-workers", type=int, default=8, help="threads of those poll cycles (run_cycle's)")
     args = parser.parse_args()
     if args.database in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as folder:

@@ -1,5 +1,5 @@
 """Allow `python -m monitor`."""
 
-from monitor.cli import main
+from monitor.entry import main
 
 main()

@@ -7,6 +7,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from monitor.engine._gc import paused_gc
 from monitor.engine.errors import RefusedInput
 from monitor.engine.filters import IgnoreEntry, Usage
 from monitor.engine.group import Change, group
@@ -78,7 +79,8 @@ def diff(old: Spec, new: Spec, options: DiffOptions | None = None) -> DiffResult
     Usage: `result = diff(load_spec("old.json"), load_spec("new.json"))`
     """
     try:
-        return _diff(old, new, options)
+        with paused_gc():
+            return _diff(old, new, options)
     except RecursionError as exc:  # only hostile, absurdly nested documents get here
         raise RefusedInput(new.file, "the documents nest too deeply to compare") from exc
 

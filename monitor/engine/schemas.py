@@ -91,7 +91,7 @@ class SchemaComparer:
             while changed:
                 changed = False
                 for ref in list(clean):
-                    if any(dep not in clean for dep in candidates[ref]):
+                    if not clean.issuperset(candidates[ref]):
                         clean.discard(ref)
                         changed = True
             self._clean = clean
@@ -111,8 +111,7 @@ class SchemaComparer:
             return False
         if not isinstance(old, (dict, list)):
             return True
-        clean = self.clean_refs()
-        return all(r in clean for r in self.refs_of(old))
+        return self.clean_refs().issuperset(self.refs_of(old))
 
     # -- the walk -------------------------------------------------------------------------------
     def compare(self, old: Any, new: Any, place: Place) -> list[Finding]:

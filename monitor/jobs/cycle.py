@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from functools import partial
@@ -12,9 +11,10 @@ from sqlalchemy.engine import Engine
 
 from monitor.config import Settings
 from monitor.jobs.polls import Poll, polls_for
-from monitor.jobs.runner import run_job
+from monitor.jobs.runner import run_manual_batched
 from monitor.redact import error_line
 from monitor.sources.fetcher import Fetcher
+from monitor.store.batch import PollBatch
 
 DEFAULT_WORKERS = 8  # polls mostly wait on the network; the fetcher's per-host limit protects each platform
 
@@ -49,31 +49,36 @@ def run_cycle(
     """Poll every configured source (or `only` one, or one `job`'s) once; outcomes come back in config order.
 
     Each poll is a job run of its own manual slot, so a cycle never takes a scheduled slot from the service and
-    a failing source is recorded without stopping the others. `on_progress` is called in this thread as each
+    a failing source is recorded without stopping the others. The bookkeeping of unchanged sources is written in
+    batches and flushed before this returns (a crash loses at most one batch of it, never a change or an alert). `on_progress` is called in this thread as each
     poll ends.
     """
     polls = polls_for(settings, only=only, job=job)
     outcomes: list[CycleOutcome | None] = [None] * len(polls)
     if not polls:
         return []
-    with ThreadPoolExecutor(max_workers=min(workers, len(polls)), thread_name_prefix="monitor-cycle") as pool:
-        futures = {pool.submit(_poll_once, settings, engine, fetcher, poll): i for i, poll in enumerate(polls)}
-        for future in as_completed(futures):
-            outcome = future.result()
-            outcomes[futures[future]] = outcome
-            if on_progress is not None:
-                on_progress(outcome)
+    # Unchanged sources' bookkeeping (counters, run rows) is written in batches; see store/batch.py.
+    batch = PollBatch(engine)
+    try:
+        with ThreadPoolExecutor(max_workers=min(workers, len(polls)), thread_name_prefix="monitor-cycle") as pool:
+            futures = {
+                pool.submit(_poll_once, settings, engine, fetcher, poll, batch): i for i, poll in enumerate(polls)
+            }
+            for future in as_completed(futures):
+                outcome = future.result()
+                outcomes[futures[future]] = outcome
+                if on_progress is not None:
+                    on_progress(outcome)
+    finally:
+        batch.flush()
     return [o for o in outcomes if o is not None]
 
 
-def _poll_once(settings: Settings, engine: Engine, fetcher: Fetcher, poll: Poll) -> CycleOutcome:
+def _poll_once(settings: Settings, engine: Engine, fetcher: Fetcher, poll: Poll, batch: PollBatch) -> CycleOutcome:
     fn = partial(poll.run, settings, engine, fetcher, poll.source_id, None)
     try:
-        # 32 hex digits keep the slot within the 40 characters of JobRun.slot.
-        run = run_job(engine=engine, job=poll.job, target=poll.source_id, slot=f"manual-{uuid.uuid4().hex}", fn=fn,
-                      secrets=poll.secrets)  # fmt: skip
-    except Exception as exc:  # the claim itself failed (database down): this source's outcome, not the cycle's end
+        run = run_manual_batched(engine=engine, job=poll.job, target=poll.source_id, fn=fn, batch=batch,
+                                 secrets=poll.secrets)  # fmt: skip
+    except Exception as exc:  # recording the run failed (database down): this source's outcome, not the cycle's end
         return CycleOutcome(poll.source_id, poll.kind, "error", error_line(exc, poll.secrets))
-    if run is None:  # cannot happen with a fresh slot, but a skipped run is not a failure
-        return CycleOutcome(poll.source_id, poll.kind, "skipped", {})
     return CycleOutcome(poll.source_id, poll.kind, run.status, run.counts if run.is_ok else run.error or "error")

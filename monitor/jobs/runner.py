@@ -6,6 +6,7 @@ import logging
 import math
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from sqlmodel import SQLModel
 from monitor.errors import MonitorError, StoreError
 from monitor.redact import error_line, mask
 from monitor.store import queries
+from monitor.store.batch import PollBatch, batched
 from monitor.store.models import utcnow
 from monitor.store.session import session_scope
 
@@ -32,7 +34,7 @@ SLOT_MAX_CHARS = 40  # JobRun.slot's
 class RunResult:
     """What one run did: the stored JobRun's fields, detached from any session."""
 
-    run_id: int
+    run_id: int | None  # None: queued in a cycle's batch, stored when the batch is flushed
     job: str
     target: str
     slot: str
@@ -90,9 +92,13 @@ def run_job(
     secrets = tuple(secrets)
     jlog = JobLog(log, {"job": job, "target": target, "slot": slot})
     started_at = utcnow()
+    # The run's own small batch: the claim's transaction also reads the target's validators, and an unchanged
+    # poll's counters are written with the run's end, so a 304 costs two transactions (was four).
+    batch = PollBatch(engine)
     try:
         with session_scope(engine) as session:
             run_id = queries.claim_run(session=session, job=job, target=target, slot=slot, now=started_at)
+            batch.preload(session, target)
     except StoreError as exc:
         if isinstance(exc.__cause__, IntegrityError):  # the unique (job, target, slot) claim: someone ran it
             jlog.info("slot %s already claimed; skipped", slot)
@@ -100,17 +106,8 @@ def run_job(
         raise
     assert run_id is not None
     clock = time.monotonic()
-    counts: dict[str, Any] = {}
-    error: str | None = None
-    try:
-        # A round trip through JSON here, inside the catch, so an unstorable result is this run's error.
-        counts = orjson.loads(orjson.dumps(dict(fn()), default=str))
-    except Exception as exc:  # the whole point: one bad target never stops the scheduler
-        error = error_line(exc, secrets)
-        if isinstance(exc, MonitorError):
-            jlog.warning("failed: %s", error)
-        else:  # a bug or a foreign error: logged once, with its traceback (masked too)
-            jlog.error("failed unexpectedly: %s\n%s", error, mask("".join(traceback.format_exception(exc)), secrets))
+    with batched(batch):
+        counts, error = _call(fn, secrets, jlog)
     result = RunResult(
         run_id=run_id,
         job=job,
@@ -122,15 +119,70 @@ def run_job(
         counts=counts,
         error=error,
     )
-    _record_end(engine, result, jlog)
+    _record_end(engine, result, jlog, batch)
     if result.is_ok:
         jlog.info("ok in %.2f s %s", time.monotonic() - clock, orjson.dumps(counts).decode())
     return result
 
 
-def _record_end(engine: Engine, result: RunResult, jlog: JobLog) -> None:
+def _call(
+    fn: Callable[[], Mapping[str, Any]], secrets: tuple[str, ...], jlog: JobLog
+) -> tuple[dict[str, Any], str | None]:
+    """Run `fn`: its counts, or its error as one masked line; nothing escapes."""
+    try:
+        # A round trip through JSON here, inside the catch, so an unstorable result is this run's error.
+        return orjson.loads(orjson.dumps(dict(fn()), default=str)), None
+    except Exception as exc:  # the whole point: one bad target never stops the scheduler
+        error = error_line(exc, secrets)
+        if isinstance(exc, MonitorError):
+            jlog.warning("failed: %s", error)
+        else:  # a bug or a foreign error: logged once, with its traceback (masked too)
+            jlog.error("failed unexpectedly: %s\n%s", error, mask("".join(traceback.format_exception(exc)), secrets))
+        return {}, error
+
+
+def run_manual_batched(
+    *,
+    engine: Engine,
+    job: str,
+    target: str,
+    fn: Callable[[], Mapping[str, Any]],
+    batch: PollBatch,
+    secrets: Iterable[str] = (),
+) -> RunResult:
+    """Run `fn` now in a fresh manual slot, as `run_job` does, with the run's row written after it, in one insert.
+
+    A manual slot (`manual-<uuid>`) is unique by construction, so there is no claim to win first: the row is
+    written once the run is over, complete. An unchanged source's row ("not-modified") joins `batch` (its poll
+    queued its counters there too); any other run's row is inserted at once, after the poll's own unit of work.
+    A crash mid-run therefore leaves no "running" row for a manual run, and loses at most the batch's rows.
+    """
+    secrets = tuple(secrets)
+    slot = f"manual-{uuid.uuid4().hex}"  # 32 hex digits keep the slot within the 40 characters of JobRun.slot
+    jlog = JobLog(log, {"job": job, "target": target, "slot": slot})
+    started_at = utcnow()
+    clock = time.monotonic()
+    with batched(batch):
+        counts, error = _call(fn, secrets, jlog)
+    row = {"job": job, "target": target, "slot": slot, "status": "ok" if error is None else "error",
+           "started_at": started_at, "finished_at": utcnow(), "counts": counts, "error": error}  # fmt: skip
+    run_id: int | None = None
+    if error is None and counts.get("outcome") == "not-modified":
+        batch.run_finished(row)
+    else:
+        with session_scope(engine) as session:
+            table = SQLModel.metadata.tables["jobrun"]
+            run_id = int(session.execute(table.insert().values(**row).returning(table.c.id)).scalar_one())
+    if error is None:
+        jlog.info("ok in %.2f s %s", time.monotonic() - clock, orjson.dumps(counts).decode())
+    return RunResult(run_id=run_id, **row)
+
+
+def _record_end(engine: Engine, result: RunResult, jlog: JobLog, batch: PollBatch | None = None) -> None:
     try:
         with session_scope(engine) as session:
+            if batch is not None:  # what the run queued (an unchanged poll's counters), in the same transaction
+                batch.write_in(session)
             # One Core UPDATE by id (no ORM load, no ORM bulk path): it runs once per source per cycle.
             table = SQLModel.metadata.tables["jobrun"]  # JobRun's table, typed (JobRun.__table__ is not)
             session.execute(

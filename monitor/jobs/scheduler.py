@@ -301,7 +301,8 @@ def _serve_api(settings: Settings, engine: Engine) -> Any:
     from monitor.errors import ConfigError
 
     try:
-        server = ApiServer(create_app(settings, engine), host=settings.api.host, port=settings.api.port).start()
+        server = ApiServer(create_app(settings, engine), host=settings.api.host, port=settings.api.port,
+                           freeze_heap=True).start()  # fmt: skip
     except ConfigError as exc:  # polls keep running: losing the API must not stop change detection
         log.error("%s; the scheduler runs without it", exc)
         return None

@@ -415,6 +415,11 @@ class Fetcher:
             try:
                 # Only a success carries a body we want; error and redirect bodies are dropped unread.
                 body = self._read_body(response, url, deadline) if response.is_success else None
+                if response.status_code == 304:
+                    # A 304 has no body, but until its (empty) end is read the connection counts as busy and
+                    # closing the response would drop it: read it, so the connection goes back to the pool and the
+                    # next poll of this host skips a TCP (and TLS) handshake.
+                    response.read()
             finally:
                 response.close()
             return _Reply(response.status_code, response.headers, body)

@@ -18,6 +18,7 @@ from monitor.redact import redact_url
 from monitor.sources.fetcher import Fetcher
 from monitor.sources.recording import failures_recorded
 from monitor.store import queries
+from monitor.store.batch import current_batch
 from monitor.store.models import Source, SpecSnapshot, utcnow
 from monitor.store.session import session_scope
 
@@ -56,19 +57,27 @@ def _poll(
     source_id = f"{platform}/{name}"
     result = SpecPoll(source_id)
     shown_url = redact_url(source.url)
-    with session_scope(engine) as session:
-        state = queries.source_state(session=session, source_id=source_id)
-        if state is None or state[3] != shown_url or state[4] != "spec":
-            row = queries.ensure_source(session=session, source_id=source_id, platform=platform, name=name,
-                                        kind="spec", url=shown_url)  # fmt: skip
-            state = (row.etag, row.last_modified, row.content_hash, row.url, row.kind)
-        etag, last_modified, known_hash = state[0], state[1], state[2]
+    batch = current_batch.get()  # a cycle's batch: validators read once per cycle, a 304's bookkeeping queued
+    state = batch.state(source_id) if batch is not None else None
+    if state is None or state[3] != shown_url or state[4] != "spec":
+        with session_scope(engine) as session:
+            state = queries.source_state(session=session, source_id=source_id)
+            if state is None or state[3] != shown_url or state[4] != "spec":
+                row = queries.ensure_source(session=session, source_id=source_id, platform=platform, name=name,
+                                            kind="spec", url=shown_url)  # fmt: skip
+                state = (row.etag, row.last_modified, row.content_hash, row.url, row.kind)
+    etag, last_modified, known_hash = state[0], state[1], state[2]
     try:
         fetched = fetcher.fetch(source.url, etag=etag if known_hash else None,
                                 last_modified=last_modified if known_hash else None)  # fmt: skip
         spec = None if fetched.not_modified else load_spec_bytes(fetched.body or b"", redact_url(fetched.url))
     except EngineError as exc:
         raise SpecRejected(f"{source_id}: invalid spec: {exc}") from exc
+    if (fetched.not_modified or spec is None) and batch is not None and source.confirm_after <= 1:
+        # The hottest path: nothing to confirm (confirm_seen would return at once), only counters to queue.
+        batch.not_modified(source_id, now)
+        result.outcome = "not-modified"
+        return result
     if fetched.not_modified or spec is None:  # the hot path: no ORM objects, two UPDATEs
         with session_scope(engine) as session:
             queries.record_success(session=session, source_id=source_id, now=now, not_modified=True)

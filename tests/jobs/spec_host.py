@@ -40,6 +40,7 @@ class SpecHost:
         self.modes: dict[str, str] = {}
         self.hits: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
+        self.connections: Counter[tuple[str, int]] = Counter()  # requests per client connection (keep-alive)
         self.release = threading.Event()
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -85,6 +86,7 @@ def _handler(host: SpecHost) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             with host.lock:
                 host.hits[self.path] += 1
+                host.connections[self.client_address] += 1
             mode = host.modes.get(self.path)
             if mode == "hang":
                 host.release.wait(30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from monitor.engine._gc import paused_gc
 from monitor.engine.errors import SpecError
 from monitor.engine.loaders.documents import parse_document
 from monitor.engine.loaders.lenient import repair
@@ -34,20 +35,21 @@ def load_spec(path: str | Path, *, allow_external_refs: bool = False) -> Spec:
 
 def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_external_refs: bool = False) -> Spec:
     """Normalise a spec held in memory (fetched by the service, say); `name` appears in errors."""
-    root = parse_document(data, name)
-    serialised = serialise(root)  # once: the ref scans and the repair check all read it
-    refs = unique_refs_in(root, serialised)
-    bundled = check_refs(root, base or Path(name), allow_external=allow_external_refs, refs=refs)
-    if bundled is not root:  # sibling files were bundled in: their refs too
-        root, serialised = bundled, serialise(bundled)
+    with paused_gc():  # its full collections would walk every parsed node again and again
+        root = parse_document(data, name)
+        serialised = serialise(root)  # once: the ref scans and the repair check all read it
         refs = unique_refs_in(root, serialised)
-    repaired = repair(root, serialised) if isinstance(root, dict) else []
-    del serialised  # a 7 MB spec is 7 MB of bytes: not kept while the model is built
-    spec = build_spec(root, name)
-    spec.refs = refs
-    spec.defects.extend(repaired)
-    info = root.get("info")
-    if not isinstance(info, dict) or info.get("version") in (None, ""):  # required by every version; hides nothing
-        spec.defects.append(("malformed-value", "#/info", "no `info.version`: the document does not state its version"))
-    spec.defects.extend(("dangling-ref", where, ref) for where, ref in find_dangling(root, name, refs))
-    return spec
+        bundled = check_refs(root, base or Path(name), allow_external=allow_external_refs, refs=refs)
+        if bundled is not root:  # sibling files were bundled in: their refs too
+            root, serialised = bundled, serialise(bundled)
+            refs = unique_refs_in(root, serialised)
+        repaired = repair(root, serialised) if isinstance(root, dict) else []
+        del serialised  # a 7 MB spec is 7 MB of bytes: not kept while the model is built
+        spec = build_spec(root, name)
+        spec.refs = refs
+        spec.defects.extend(repaired)
+        info = root.get("info")
+        if not isinstance(info, dict) or info.get("version") in (None, ""):  # required by every version; hides nothing
+            spec.defects.append(("malformed-value", "#/info", "no `info.version`: the document does not state its version"))
+        spec.defects.extend(("dangling-ref", where, ref) for where, ref in find_dangling(root, name, refs))
+        return spec
