@@ -116,25 +116,31 @@ def observe_command(
     from monitor.traffic.har import read_captures
     from monitor.traffic.service import contract_spec, file_hash, limits_of, masking_of, observe_capture
 
-    settings, engine = store(config)
+    if store_findings:
+        settings, engine = store(config)
+    else:  # no database at all: the contract file is enough
+        from monitor.config import load_settings
+
+        settings, engine = load_settings(config), None
     files = _files(har, more)
     source_id = f"{platform}/{name}"
     limits = limits_of(settings)
     try:
-        spec, contract_id = contract_spec(settings, engine if store_findings else None, source_id)
+        spec, contract_id = contract_spec(settings, engine, source_id)
         digest = None
         if store_findings:
             import hashlib
 
             digest = hashlib.sha256("".join(file_hash(f, limits.max_file_bytes * 4) for f in files).encode()).hexdigest()
-        outcome = observe_capture(settings=settings, engine=engine if store_findings else None, source_id=source_id,
+        outcome = observe_capture(settings=settings, engine=engine, source_id=source_id,
                                   items=read_captures(files, masking=masking_of(settings), limits=limits),
                                   origin="cli", name=", ".join(f.name for f in files), content_hash=digest,
                                   integration=integration, spec=spec, contract_id=contract_id)  # fmt: skip
     except OSError as exc:
         raise CaptureError(f"cannot read a capture: {exc.strerror or exc}") from exc
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     observation = outcome.observation
     sys.stdout.write(RENDERERS[format.value](observation.result))
     if observation.skipped or observation.notes:

@@ -108,7 +108,9 @@ class Demo:
             self._api.stop()
             self._api = None
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
+            from monitor.jobs.scheduler import shutdown_and_wait
+
+            shutdown_and_wait(self._scheduler)
             self._scheduler = None
         self._resources.close()
         if self.engine is not None:

@@ -287,11 +287,24 @@ def start_service(
                 log.info("stopping: waiting for running polls to finish")
                 if api is not None:
                     api.stop()
-                scheduler.shutdown(wait=True)
+                shutdown_and_wait(scheduler)
     finally:
         restore()
         engine.dispose()
     log.info("stopped")
+
+
+def shutdown_and_wait(scheduler: BaseScheduler) -> None:
+    """Stop the scheduler, then wait for the running jobs outside its locks.
+
+    APScheduler 3's `shutdown(wait=True)` holds its job-store lock while it waits for the executors, so a running
+    job that adds a job (a failed poll scheduling its retry) would wait for that lock forever: a deadlock on stop.
+    """
+    pools = [getattr(executor, "_pool", None) for executor in scheduler._executors.values()]
+    scheduler.shutdown(wait=False)
+    for pool in pools:
+        if pool is not None:
+            pool.shutdown(wait=True)  # concurrent.futures: joins the threads of the jobs still running
 
 
 def _serve_api(settings: Settings, engine: Engine) -> Any:

@@ -181,6 +181,7 @@ LISTINGS: dict[str, list[str]] = {
     "alerts silences": [],
     "config check": [],
     "rules": [],
+    "limits": [],
 }
 # The other commands, each with why `--format json` is not for it (a new command must be placed in one list).
 NOT_LISTINGS: dict[str, str] = {
@@ -201,6 +202,9 @@ NOT_LISTINGS: dict[str, str] = {
     "token create": "prints a secret once, for a human",
     "alerts silence": "an action",
     "alerts deliver": "an action",
+    "contracts learn": "an action (it prints what it learned and widened)",
+    "observe": "a report with its own formats (json among them)",
+    "record": "a proxy server",
 }
 
 

@@ -88,7 +88,7 @@ def test_shopee_v1_deprecation_warns_then_fails_for_an_integration_using_those_p
     value, reasons = decide(settings, db, july)
     assert value == "warn", reasons
     announced = [r for r in reasons if r.startswith("announcement/")]
-    assert len(announced) == 2 and all("2022-08-10 (in 26 day(s))" in r for r in announced), reasons
+    assert len(announced) == 2 and all("2022-08-10 (in 26 days)" in r for r in announced), reasons
     assert any("POST /api/v1/orders/basics" in r and "Open API 1.0 下线计划" in r for r in announced)
 
     august = datetime(2022, 8, 5, 9, tzinfo=UTC)  # 5 days left: within fail_days (7)

@@ -86,7 +86,7 @@ def test_config_check_validates_entries_and_exits_2_on_a_bad_one(tmp_path: Path)
     good = subprocess.run([sys.executable, "-m", "monitor", "config", "check", str(write(tmp_path, CONFIG))],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert good.returncode == 0, good.stderr
-    assert "integration order-sync  amazon-sp-api/orders-v0: 2 operation(s) (1 with a rate need)" in good.stdout
+    assert "integration order-sync  amazon-sp-api/orders-v0: 2 operations (1 with a rate need)" in good.stdout
     bad_text = CONFIG.replace("rate: 0.5/s", "rate: soon")
     bad = subprocess.run([sys.executable, "-m", "monitor", "config", "check", str(write(tmp_path, bad_text))],
                          capture_output=True, text=True, timeout=60)  # fmt: skip
