@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from monitor.config import Settings
 from monitor.engine import Spec, Usage, load_spec_bytes
@@ -14,6 +18,8 @@ from monitor.engine.limits import Need
 from monitor.errors import InputError, UsageFileError
 from monitor.store import queries
 from monitor.store.models import Contract, SpecSnapshot
+
+T = TypeVar("T")
 
 
 def contract_file(contracts_dir: Path, source_id: str) -> Path | None:
@@ -58,6 +64,39 @@ def usage_for(settings: Settings, source_id: str) -> Usage | None:
 
 def spec_of(snapshot: SpecSnapshot) -> Spec:
     return load_spec_bytes(queries.snapshot_body(snapshot), f"snapshot {snapshot.id} of {snapshot.source_id}")
+
+
+class SnapshotCache(Generic[T]):
+    """What `build` makes of a stored spec version, per content: loading a spec costs milliseconds to seconds and
+    the gate answers in under one, so each version loads once. `build` returning None is not cached."""
+
+    def __init__(self, size: int, build: Callable[[SpecSnapshot], T | None]) -> None:
+        self._size, self._build = size, build
+        self._items: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, snapshot_id: int | None) -> T | None:
+        if snapshot_id is None:
+            return None
+        # Keyed by content: a snapshot id names other content in another database, or after a test truncates one;
+        # the hash is one indexed read, the spec a parse. A content never changes, so entries only go cold.
+        digest = session.exec(select(SpecSnapshot.content_hash).where(SpecSnapshot.id == snapshot_id)).first()
+        if digest is None:
+            return None
+        with self._lock:
+            if digest in self._items:
+                self._items.move_to_end(digest)
+                return self._items[digest]
+        snapshot = session.get(SpecSnapshot, snapshot_id)
+        if snapshot is None:
+            return None
+        built = self._build(snapshot)
+        if built is not None:
+            with self._lock:
+                self._items[snapshot.content_hash] = built
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return built
 
 
 def write_contract_file(contracts_dir: Path, source_id: str, snapshot: SpecSnapshot) -> Path | None:

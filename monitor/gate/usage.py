@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from monitor.config import Integration
-from monitor.contracts import spec_of
+from monitor.contracts import SnapshotCache, spec_of
 from monitor.engine.filters import load_usage, normalise_operation_ref
 from monitor.engine.model import operation_key
 from monitor.store.models import SpecSnapshot
@@ -26,40 +25,15 @@ class SpecOperations:
     labels: dict[str, str]
 
 
-class _SnapshotCache:
-    """Loading a spec costs milliseconds to seconds; the gate answers in under one, so each snapshot loads once."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[str, SpecOperations] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, session: Session, snapshot_id: int) -> SpecOperations | None:
-        # Keyed by content: a snapshot id names other content in another database, or after a test truncates one;
-        # the hash is one indexed read, the spec a parse.
-        digest = session.exec(select(SpecSnapshot.content_hash).where(SpecSnapshot.id == snapshot_id)).first()
-        if digest is None:
-            return None
-        with self._lock:
-            if digest in self._items:
-                self._items.move_to_end(digest)
-                return self._items[digest]
-        snapshot = session.get(SpecSnapshot, snapshot_id)
-        if snapshot is None:
-            return None
-        spec = spec_of(snapshot)
-        ops = SpecOperations(
-            by_id={op.operation_id: key for key, op in spec.operations.items() if op.operation_id},
-            labels={key: op.label for key, op in spec.operations.items()},
-        )
-        with self._lock:
-            self._items[digest] = ops
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return ops
+def _operations(snapshot: SpecSnapshot) -> SpecOperations:
+    spec = spec_of(snapshot)
+    return SpecOperations(
+        by_id={op.operation_id: key for key, op in spec.operations.items() if op.operation_id},
+        labels={key: op.label for key, op in spec.operations.items()},
+    )
 
 
-snapshot_operations = _SnapshotCache(CACHE_SIZE)
+snapshot_operations = SnapshotCache(CACHE_SIZE, _operations)
 
 
 def as_key(label: str) -> str:

@@ -8,8 +8,6 @@ ones from announcements classified `rate-limit`; observed ones from the headers 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from monitor.config import Settings
-from monitor.contracts import spec_of
+from monitor.contracts import SnapshotCache, spec_of
 from monitor.engine.limits import Need, RateLimit, format_count, format_rate, per_day
 from monitor.engine.rules.limits import IDS as LIMIT_RULES
 from monitor.gate.usage import UsedOperations, as_key, used_operations
@@ -38,40 +36,16 @@ class OpLimits:
     limit: RateLimit | None
 
 
-class _LimitsCache:
-    """Operation key -> (label, operationId, documented limit) per snapshot content: a spec loads once."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[str, dict[str, OpLimits]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, session: Session, snapshot_id: int | None) -> dict[str, OpLimits] | None:
-        if snapshot_id is None:
-            return None
-        digest = session.exec(sa_select(SpecSnapshot.content_hash).where(SpecSnapshot.id == snapshot_id)).scalar()  # type: ignore[call-overload]
-        if digest is None:
-            return None
-        with self._lock:
-            if digest in self._items:
-                self._items.move_to_end(digest)
-                return self._items[digest]
-        snapshot = session.get(SpecSnapshot, snapshot_id)
-        if snapshot is None:
-            return None
-        try:
-            spec = spec_of(snapshot)
-        except Exception:  # a stored version that no longer loads documents nothing we can read
-            return None
-        ops = {key: OpLimits(op.label, op.operation_id, op.limit) for key, op in spec.operations.items()}
-        with self._lock:
-            self._items[snapshot.content_hash] = ops
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return ops
+def _limits(snapshot: SpecSnapshot) -> dict[str, OpLimits] | None:
+    """Operation key -> (label, operationId, documented limit) of a stored version."""
+    try:
+        spec = spec_of(snapshot)
+    except Exception:  # a stored version that no longer loads documents nothing we can read
+        return None
+    return {key: OpLimits(op.label, op.operation_id, op.limit) for key, op in spec.operations.items()}
 
 
-snapshot_limits = _LimitsCache(CACHE_SIZE)
+snapshot_limits = SnapshotCache(CACHE_SIZE, _limits)
 
 
 @dataclass(slots=True)

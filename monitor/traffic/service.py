@@ -131,13 +131,7 @@ def learn_contract(
     except EngineError as exc:  # our own output must load; if it does not, nothing is pinned
         raise InputError(f"{source_id}: the learned contract does not load: {exc}") from exc
     with session_scope(engine) as session:
-        ensure_traffic_source(session, settings, source_id, base_url)
-        session.flush()
-        digest = queries.content_hash(spec.root)
-        snapshot = queries.find_snapshot(session=session, source_id=source_id, digest=digest)
-        if snapshot is None:
-            snapshot = queries.add_snapshot(session=session, source_id=source_id, digest=digest, body=body,
-                                            fmt=spec.format, title=spec.title, version=spec.version, now=now)  # fmt: skip
+        snapshot = _learned_snapshot(session, settings, source_id, base_url, spec, body, now)
         reason = f"learned from {learned.stats.exchanges} exchange(s) in {', '.join(p.name for p in paths)}"[:2000]
         pin(session=session, settings=settings, source_id=source_id, snapshot=snapshot, by=by, reason=reason,
             action="pin" if created else "accept", now=now)  # fmt: skip
@@ -150,6 +144,19 @@ def learn_contract(
                 if op.extensions.get("x-monitor-samples")}  # fmt: skip
         outcome.usage_file = update_usage_file(settings.contracts_dir, integration, seen)
     return outcome
+
+
+def _learned_snapshot(session: Session, settings: Settings, source_id: str, base_url: str | None, spec: Spec,
+                      body: bytes, now: datetime) -> SpecSnapshot:  # fmt: skip
+    """The stored version of a learned contract (its traffic source created first), stored once per content."""
+    ensure_traffic_source(session, settings, source_id, base_url)
+    session.flush()
+    digest = queries.content_hash(spec.root)
+    snapshot = queries.find_snapshot(session=session, source_id=source_id, digest=digest)
+    if snapshot is None:
+        snapshot = queries.add_snapshot(session=session, source_id=source_id, digest=digest, body=body,
+                                        fmt=spec.format, title=spec.title, version=spec.version, now=now)  # fmt: skip
+    return snapshot
 
 
 def _response_fields(op: Any) -> set[str]:
@@ -188,13 +195,7 @@ def sync_learned_contract_files(*, settings: Settings, engine: Engine, now: date
         body = path.read_bytes()
         spec = load_spec_bytes(body, str(path))
         with session_scope(engine) as session:
-            ensure_traffic_source(session, settings, source_id, None)
-            session.flush()
-            digest = queries.content_hash(spec.root)
-            snapshot = queries.find_snapshot(session=session, source_id=source_id, digest=digest)
-            if snapshot is None:
-                snapshot = queries.add_snapshot(session=session, source_id=source_id, digest=digest, body=body,
-                                                fmt=spec.format, title=spec.title, version=spec.version, now=now)  # fmt: skip
+            snapshot = _learned_snapshot(session, settings, source_id, None, spec, body, now)
             contract = queries.get_contract(session=session, source_id=source_id)
             if contract is None or contract.snapshot_id != snapshot.id:
                 queries.set_contract(session=session, source_id=source_id, snapshot_id=snapshot.id or 0,
