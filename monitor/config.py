@@ -569,7 +569,7 @@ def paths_relative_to(data: Any, folder: Path) -> Any:
         rest = url[len("sqlite:///") :]
         name = rest.split("?", 1)[0]
         if name and name != ":memory:" and not name.startswith(("/", "file:")) and not Path(name).is_absolute():
-            out["database_url"] = f"sqlite:///{folder / rest}"
+            out["database_url"] = f"sqlite:///{os.path.normpath(folder / rest)}"  # config/../x.db shown as x.db
     return _relative_paths(out, folder, top=True)
 
 
@@ -582,7 +582,7 @@ def _relative_paths(value: Any, folder: Path, *, top: bool = False) -> Any:
     for key, item in value.items():
         is_path = (top and key in PATH_KEYS) or (isinstance(key, str) and key.endswith(("_file", "_dir", "usage")))
         if is_path and isinstance(item, str) and item and "://" not in item and not Path(item).is_absolute():
-            out[key] = str(folder / item)
+            out[key] = os.path.normpath(folder / item)
         else:
             out[key] = _relative_paths(item, folder)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -55,6 +56,11 @@ def config_check(
             every = f"every {s.every}" if s.every else "on demand"
             out.append(f"sandbox {platform}  {redact_url(s.base_url)}  auth {s.auth.type}  {every}  "
                        f"rate {s.rate_limit}  phases {','.join(s.phases)}")  # fmt: skip
+    for item in observe_json(settings):
+        where = [f"folder {item['folder']} every {timedelta(seconds=item['every_s'])}"] if item["folder"] else []
+        where += ["contract-test answers"] if item["contract_runs"] else []
+        out.append(f"observe {item['contract']}  {' and '.join(where) or 'nothing (no folder, no contract runs)'}  "
+                   f"confirm after {plural(item['confirm_after'], 'observation')}")  # fmt: skip
     for name, integration in settings.integrations.items():
         uses = ", ".join(f"{k}: {plural(len(v), 'operation')}" + (f" ({n} with a rate need)" if (n := sum(
             1 for e in integration.use_entries.get(k, {}).values() if set(e) - {"operation", "fields"})) else "")
@@ -77,7 +83,15 @@ def watched_json(settings: Settings) -> dict[str, Any]:
     integrations = [{"integration": name, "uses": {k: list(v) for k, v in i.uses.items()},
                      "environments": list(i.environments)} for name, i in settings.integrations.items()]  # fmt: skip
     return {"database": redact_url(settings.database_url), "sources": sources, "sandboxes": sandboxes,
-            "integrations": integrations}  # fmt: skip
+            "observe": observe_json(settings), "integrations": integrations}  # fmt: skip
+
+
+def observe_json(settings: Settings) -> list[dict[str, Any]]:
+    """The traffic each learned or published contract is observed from (`platforms.<p>.observe`)."""
+    return [{"contract": f"{platform}/{name}", "folder": str(o.folder) if o.folder else None,
+             "every_s": o.every.total_seconds(), "contract_runs": o.contract_runs, "confirm_after": o.confirm_after,
+             "integration": o.integration}
+            for platform, p in settings.platforms.items() for name, o in p.observe.items()]  # fmt: skip
 
 
 @app.command()
