@@ -64,19 +64,24 @@ def announcements(
     config: ConfigOption = None,
 ) -> None:
     """List stored announcements (feed and changelog entries), classified, newest first."""
+    from monitor.limits.store import announced_by_entry, announced_text
     from monitor.store import queries
     from monitor.store.session import session_scope
 
     _, engine = store(config)
     with session_scope(engine) as session:
         rows = queries.list_entries(session=session, source_id=source, limit=limit)
+        figures = announced_by_entry(session=session, entry_ids=[e.id for e in rows if e.id is not None])
     if format is ListFormat.json:
-        write_json([entry_json(e) for e in rows])
+        write_json([{**entry_json(e), "limits": [{"operation": f.operation, "rate": f.rate, "burst": f.burst}
+                                                 for f in figures.get(e.id or 0, [])]} for e in rows])  # fmt: skip
         return
     table = new_table("Source", "Published", "Category", "Severity", "Removal", "Title", "Operations")
     for e in rows:
         ops = ", ".join(str(link[1]) if len(link) > 1 else str(link) for link in e.operations[:3])
-        table.add_row(e.source_id, when(e.published_at), e.category, e.severity, day(e.removal_date), e.title, ops)
+        limits = "; ".join(announced_text(f) for f in figures.get(e.id or 0, []))  # rate-limit announcements
+        table.add_row(e.source_id, when(e.published_at), e.category, e.severity, day(e.removal_date), e.title,
+                      "; ".join(p for p in (ops, limits) if p))  # fmt: skip
     print_table(table)
 
 

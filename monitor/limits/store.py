@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from monitor.engine.limits import format_rate
 from monitor.engine.model import operation_key
 from monitor.limits.headers import parse_limit
 from monitor.store.models import AnnouncedLimit, ContractRun, FeedEntry, ObservedLimit
@@ -75,3 +76,26 @@ def latest_announced(*, session: Session, operations: Iterable[str]) -> dict[str
     for row in rows:
         latest.setdefault(row.operation, row)
     return latest
+
+
+def announced_by_entry(*, session: Session, entry_ids: Iterable[int]) -> dict[int, list[AnnouncedLimit]]:
+    """The figures each announcement gave (`monitor announcements` shows them beside the entry)."""
+    ids = [i for i in set(entry_ids) if i is not None]
+    found: dict[int, list[AnnouncedLimit]] = {}
+    if not ids:
+        return found
+    rows = session.exec(select(AnnouncedLimit).where(col(AnnouncedLimit.entry_id).in_(ids))
+                        .order_by(col(AnnouncedLimit.id))).all()  # fmt: skip
+    for row in rows:
+        found.setdefault(row.entry_id, []).append(row)
+    return found
+
+
+def announced_text(limit: AnnouncedLimit) -> str:
+    """`getItemOffers 5/s burst 10`: an announced figure as a person reads it."""
+    parts = [limit.operation]
+    if limit.rate is not None:
+        parts.append(f"{format_rate(limit.rate)}/s")
+    if limit.burst is not None:
+        parts.append(f"burst {limit.burst}")
+    return " ".join(parts)

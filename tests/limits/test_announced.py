@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from monitor.sources.feed_poll import poll_feed
 from monitor.sources.fetcher import Fetcher, FetchPolicy
 from monitor.store.models import AnnouncedLimit, FeedEntry
 from monitor.store.session import session_scope
+from tests.cli.inprocess import run_monitor
 from tests.conftest import require_corpus
 from tests.e2e.servers import Host, running_host
 from tests.e2e.test_feed_polling import rss
@@ -104,3 +106,13 @@ def test_an_announced_cut_below_the_need_fails_the_gate_naming_the_announcement(
         reason.message
     )
     assert "is below the need of 0.5/s" in reason.message
+    # `monitor announcements` shows the figures beside the entry, in text and JSON.
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"database_url: {db.url.render_as_string(hide_password=False)}\n", encoding="utf-8")
+    env = {"PATH": os.environ.get("PATH", ""), "COLUMNS": "250"}
+    listed = run_monitor(["announcements", "--format", "json", "--config", str(config)], env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    (shown,) = json.loads(listed.stdout)
+    assert shown["limits"] == [{"operation": "getOrders", "rate": 0.2, "burst": 5}]
+    text = run_monitor(["announcements", "--config", str(config)], env=env, cwd=tmp_path)
+    assert "getOrders 0.2/s burst 5" in text.stdout
