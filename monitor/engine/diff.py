@@ -16,6 +16,7 @@ from monitor.engine.model import Level, Operation, Spec
 from monitor.engine.rules import catalogue
 from monitor.engine.rules.base import Finding, Rule
 from monitor.engine.rules.context import OperationPair, SpecPair
+from monitor.engine.rules.defects import check_defects
 from monitor.engine.rules.limits import apply_needs, escalate
 from monitor.engine.rules.operations import OPERATION_CHECKS, SPEC_CHECKS
 from monitor.engine.rules.paths import check_operations_added_removed
@@ -108,6 +109,9 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
     if usage is None:
         for spec_check in SPEC_CHECKS:
             raw.extend((None, f) for f in spec_check(specs))
+    else:  # a defect is reported unless it sits inside an operation the consumer does not use
+        unused = tuple(op.pointer + "/" for op in new.operations.values() if not usage.uses(op))
+        raw.extend((None, f) for f in check_defects(specs) if not (f.location + "/").startswith(unused))
     same_defaults = old.format == new.format and all(
         old.root.get(k) == new.root.get(k) for k in ("consumes", "produces", "basePath")
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from monitor.engine import Level, load_spec
+from monitor.engine import DiffOptions, Level, Usage, load_spec
 from tests.engine.helpers import diff_docs, write_spec
 from tests.engine.rules.test_operations import JSON, OK, api, covers, expect, expect_nothing, obj
 
@@ -119,3 +119,18 @@ def test_a_required_parameter_is_not_mistaken_for_a_malformed_schema(tmp_path: P
     doc = api({"/a": {"get": {"parameters": [{"name": "q", "in": "query", "required": True, "schema": STRING}],
                               "responses": {"200": OK}}}})  # fmt: skip
     assert load_spec(write_spec(tmp_path / "x.yaml", doc)).defects == []
+
+
+def test_a_dangling_ref_is_reported_under_a_usage_filter_unless_it_sits_in_an_unused_operation(tmp_path: Path) -> None:
+    """A consumer-aware diff still says the document is broken where the consumer reads it, not elsewhere."""
+    old, new = _orders(GOOD), _orders(BROKEN)
+    uses_get = DiffOptions(usage=Usage(frozenset({"GET /orders"})))
+    assert [(c.id, c.location) for c in diff_docs(tmp_path, old, new, uses_get).changes] == [
+        ("spec-dangling-ref", BROKEN_AT)
+    ]
+    uses_delete = DiffOptions(usage=Usage(frozenset({"DELETE /orders/{id}"})))
+    assert diff_docs(tmp_path, old, new, uses_delete).changes == []
+    broken_component = _orders(GOOD)
+    broken_component["components"]["schemas"]["Item"] = obj(sku={"$ref": "#/components/schemas/Nope"})
+    (defect,) = diff_docs(tmp_path, old, broken_component, uses_delete).changes  # a shared part: reported
+    assert defect.id == "spec-dangling-ref" and defect.location.startswith("#/components/schemas/Item")
