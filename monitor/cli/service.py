@@ -147,10 +147,12 @@ def run(
         return
     configure_logging(logging_level="INFO")
     if once is None:
+        from monitor.api.server import serve_status_api
         from monitor.config import config_file
         from monitor.jobs.scheduler import start_service
 
-        start_service(settings, config_path=config_file(config))  # reloaded on SIGHUP and when it changes
+        # the configuration is reloaded on SIGHUP and when the file changes
+        start_service(settings, config_path=config_file(config), serve_api=serve_status_api)
         return
     outcomes = run_cycle(settings, job=once, show_progress=False)
     print_outcomes(outcomes, breaking_drift(settings, [o.source_id for o in outcomes if o.kind == "spec"]))

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from monitor.alerts.schedule import add_dispatch_job
 from monitor.config import Settings
+from monitor.health import HEARTBEAT_EVERY, Heartbeat, heartbeat
 from monitor.jobs.contracts import ContractFileWatch, sync_contract_files
 from monitor.jobs.polls import Poll, polls_for
 from monitor.jobs.reload import CHECK_EVERY_S, ConfigReloader, Live, quiet_apscheduler, reconfigure_app
@@ -37,32 +38,9 @@ log = logging.getLogger("monitor.scheduler")
 
 WORKERS = 8  # threads: one slow source (up to the fetcher's 120 s deadline) holds one of them, not the schedule
 JITTER_CAP_S = 60.0  # sources sharing an interval do not all hit their platforms at the same second
-HEARTBEAT_EVERY = timedelta(seconds=15)
 CONTRACT_SYNC_EVERY = timedelta(minutes=1)  # a deploy that changes contract files takes effect within a minute
 
 
-class Heartbeat:
-    """When the scheduler last ticked: its own job and every finished run beat it; health checks read its age."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._at: datetime | None = None
-
-    def beat(self, now: datetime | None = None) -> None:
-        with self._lock:
-            self._at = now or utcnow()
-
-    @property
-    def last_beat_at(self) -> datetime | None:
-        with self._lock:
-            return self._at
-
-    def is_alive(self, *, max_age: timedelta = 3 * HEARTBEAT_EVERY, now: datetime | None = None) -> bool:
-        last = self.last_beat_at
-        return last is not None and (now or utcnow()) - last <= max_age
-
-
-heartbeat = Heartbeat()  # the running service's; the status API of the same process reads it
 
 
 def jitter_s(every: timedelta) -> float:
@@ -232,7 +210,7 @@ def start_service(
     run_once_first: bool = True,
     stop: threading.Event | None = None,
     beat: Heartbeat = heartbeat,
-    serve_api: bool = True,
+    serve_api: Callable[[Settings, Engine], Any] | None = None,
     config_path: Path | None = None,
     reload: threading.Event | None = None,
     policy: FetchPolicy | None = None,
@@ -264,7 +242,7 @@ def start_service(
             scheduler.start()
             targets = sum(1 for job in scheduler.get_jobs() if ":" in job.id)  # `<job>:<target>` ids
             log.info("scheduler started: %d job(s) on sources and sandboxes", targets)
-            api = _serve_api(settings, engine) if serve_api else None
+            api = serve_api(settings, engine) if serve_api else None  # the command composes the API in
             reloader = None
             if config_path is not None:
 
@@ -305,22 +283,6 @@ def shutdown_and_wait(scheduler: BaseScheduler) -> None:
     for pool in pools:
         if pool is not None:
             pool.shutdown(wait=True)  # concurrent.futures: joins the threads of the jobs still running
-
-
-def _serve_api(settings: Settings, engine: Engine) -> Any:
-    """The status API (gate, health, metrics) on `api.host:api.port`, in a thread beside the scheduler."""
-    from monitor.api.app import create_app
-    from monitor.api.server import ApiServer
-    from monitor.errors import ConfigError
-
-    try:
-        server = ApiServer(create_app(settings, engine), host=settings.api.host, port=settings.api.port,
-                           freeze_heap=True).start()  # fmt: skip
-    except ConfigError as exc:  # polls keep running: losing the API must not stop change detection
-        log.error("%s; the scheduler runs without it", exc)
-        return None
-    log.info("status API listening on %s", server.url)
-    return server
 
 
 def _on_signals(stop: threading.Event, reload: threading.Event | None = None) -> Callable[[], None]:

@@ -46,7 +46,7 @@ def test_the_service_polls_and_delivers_the_alerts(db: Engine, database_url: str
         host.serve("/orders.json", spec(["/orders"]))  # upstream removes GET /items
         stop, beat = threading.Event(), Heartbeat()
         service = threading.Thread(target=start_service, args=(settings,),
-                                   kwargs={"stop": stop, "beat": beat, "serve_api": False})  # fmt: skip
+                                   kwargs={"stop": stop, "beat": beat})  # fmt: skip
         service.start()
         try:
             assert wait_for(lambda: len(slack.posts()) >= 2), slack.calls

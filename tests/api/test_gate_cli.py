@@ -135,6 +135,7 @@ def test_local_database_ack_and_token_commands(service: Service) -> None:
 
 
 def test_monitor_run_serves_the_api_beside_the_scheduler(tmp_path: Path) -> None:
+    from monitor.api.server import serve_status_api
     from monitor.jobs.scheduler import Heartbeat, start_service
 
     url = f"sqlite:///{tmp_path / 'svc.db'}"
@@ -148,7 +149,7 @@ def test_monitor_run_serves_the_api_beside_the_scheduler(tmp_path: Path) -> None
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
     stop = threading.Event()
     thread = threading.Thread(target=start_service, args=(load_settings(config),),
-                              kwargs={"stop": stop, "beat": Heartbeat()})  # fmt: skip
+                              kwargs={"stop": stop, "beat": Heartbeat(), "serve_api": serve_status_api})  # fmt: skip
     thread.start()
     try:
         deadline = time.monotonic() + 30

@@ -84,7 +84,7 @@ def test_trickled_headers_fail_each_poll_at_the_deadline_and_stop_is_prompt(
     stop = threading.Event()
     beat = Heartbeat()
     service = threading.Thread(
-        target=start_service, args=(settings,), kwargs={"stop": stop, "beat": beat, "serve_api": False,
+        target=start_service, args=(settings,), kwargs={"stop": stop, "beat": beat,
                                                         "policy": policy}, daemon=True)  # fmt: skip
     service.start()
     try:

@@ -38,7 +38,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 @router.get("/status", response_model=StatusPublic)
 def status(session: SessionDep, settings: SettingsDep) -> StatusPublic:
     """Every configured source (and any stored one) with its health, and every sandbox's latest contract run."""
-    from monitor.jobs.scheduler import heartbeat
+    from monitor.health import heartbeat
 
     rows = {s.id: s for s in queries.list_sources(session=session)}
     configured = {f"{p}/{n}": ("spec", p) for p, n, _ in settings.spec_sources()}
