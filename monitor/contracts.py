@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Generic, TypeVar
 
 from sqlmodel import Session, select
@@ -32,6 +33,34 @@ def contract_file(contracts_dir: Path, source_id: str) -> Path | None:
     return None
 
 
+_USAGE_FILES: dict[Path, tuple[tuple[int, int], Usage]] = {}
+_USAGE_LOCK = threading.Lock()
+
+
+def integration_usage(contracts_dir: Path, name: str) -> Usage | None:
+    """contracts/<name>.yaml read as a usage file (None when there is none), parsed again only when it changes: the
+    gate, the drift filter and the needs all read it, the gate on every evaluation. An invalid file is an InputError."""
+    path = contracts_dir / f"{name}.yaml"
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    if not S_ISREG(stat.st_mode):
+        return None
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    with _USAGE_LOCK:
+        cached = _USAGE_FILES.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        usage = load_usage(path)
+    except Exception as exc:  # an engine OptionsError: a usage file is user input
+        raise InputError(str(exc)) from exc
+    with _USAGE_LOCK:
+        _USAGE_FILES[path] = (stamp, usage)
+    return usage
+
+
 def usage_for(settings: Settings, source_id: str) -> Usage | None:
     """Operations of this source used by any integration (config `uses` and contracts/<integration>.yaml)."""
     from monitor.limits.needs import integration_needs, strictest
@@ -47,12 +76,8 @@ def usage_for(settings: Settings, source_id: str) -> Usage | None:
             for ref, entry in integration.use_entries.get(source_id, {}).items():
                 if isinstance(entry.get("fields"), list):
                     fields[normalise_operation_ref(ref)] = frozenset(str(f) for f in entry["fields"])
-        usage_file = settings.contracts_dir / f"{name}.yaml"
-        if usage_file.is_file():
-            try:
-                extra = load_usage(usage_file)
-            except Exception as exc:  # an engine OptionsError: a usage file is user input
-                raise InputError(str(exc)) from exc
+        extra = integration_usage(settings.contracts_dir, name)
+        if extra is not None:
             used = True
             refs |= set(extra.operations)
             fields.update(extra.fields)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session
 
 from monitor.config import Integration
-from monitor.contracts import SnapshotCache, spec_of
-from monitor.engine.filters import load_usage, normalise_operation_ref
+from monitor.contracts import SnapshotCache, integration_usage, spec_of
+from monitor.engine.filters import normalise_operation_ref
 from monitor.engine.model import operation_key
+from monitor.errors import InputError
 from monitor.store.models import SpecSnapshot
 
 CACHE_SIZE = 64  # snapshots; a snapshot never changes, so an entry never goes stale, only cold
@@ -50,34 +50,22 @@ class UsedOperations:
     unresolved: dict[str, list[str]]
 
 
-_USAGE_FILES: dict[Path, tuple[tuple[int, int], tuple[str, ...]]] = {}
-_USAGE_LOCK = threading.Lock()
 
 
 def with_usage_file(name: str, integration: Integration, contracts_dir: Path) -> Integration:
     """`uses: {source: []}` means "what contracts/<name>.yaml lists" (written by `monitor contracts learn` and
-    `monitor observe --integration`, or by hand): the integration as if those operations were listed. Read once per
-    change of the file (the gate evaluates often)."""
+    `monitor observe --integration`, or by hand): the integration as if those operations were listed."""
     empty = [source for source, refs in integration.uses.items() if not refs]
     if not empty:
         return integration
-    path = contracts_dir / f"{name}.yaml"
     try:
-        stat = path.stat()
-    except OSError:
+        usage = integration_usage(contracts_dir, name)
+    except InputError:  # an invalid usage file lists nothing; `contracts status`/`diff --usage` name the problem
         return integration
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    with _USAGE_LOCK:
-        cached = _USAGE_FILES.get(path)
-    if cached is None or cached[0] != stamp:
-        try:
-            usage = load_usage(path)
-        except Exception:  # an invalid usage file lists nothing; `contracts status`/`diff --usage` name the problem
-            return integration
-        cached = (stamp, tuple(sorted(usage.operations)))
-        with _USAGE_LOCK:
-            _USAGE_FILES[path] = cached
-    uses = {source: (list(cached[1]) if source in empty else refs) for source, refs in integration.uses.items()}
+    if usage is None:
+        return integration
+    listed = sorted(usage.operations)
+    uses = {source: (list(listed) if source in empty else refs) for source, refs in integration.uses.items()}
     return integration.model_copy(update={"uses": uses})
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from monitor.config import Settings
-from monitor.engine.filters import load_usage, normalise_operation_ref
+from monitor.contracts import integration_usage
+from monitor.engine.filters import normalise_operation_ref
 from monitor.engine.limits import Need, parse_need
-from monitor.errors import InputError
 
 
 def integration_needs(settings: Settings, name: str) -> dict[str, dict[str, Need]]:
@@ -16,12 +16,8 @@ def integration_needs(settings: Settings, name: str) -> dict[str, dict[str, Need
     """
     integration = settings.integrations[name]
     out: dict[str, dict[str, Need]] = {source_id: {} for source_id in integration.uses}
-    usage_file = settings.contracts_dir / f"{name}.yaml"
-    if usage_file.is_file():
-        try:
-            usage = load_usage(usage_file)
-        except Exception as exc:  # an engine OptionsError: a usage file is user input
-            raise InputError(str(exc)) from exc
+    usage = integration_usage(settings.contracts_dir, name)
+    if usage is not None:
         for needs in out.values():
             needs.update(usage.needs)
     for source_id, entries in integration.use_entries.items():
