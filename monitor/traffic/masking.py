@@ -10,9 +10,10 @@ from typing import Any
 from monitor.errors import CaptureError
 from monitor.redact import MASK, is_secret_header, is_secret_param
 
-# Signing and token parameters of the spec-less platforms, masked beyond what `redact` calls a secret: Shopee Open
-# Platform v2 and Lazada Open Platform sign every call with `sign`; `access_token` is already a token.
-SECRET_PARAMS = frozenset({"sign", "access_token", "refresh_token", "x-amz-access-token", "code"})
+# Beyond what `redact` calls a secret (tokens, `sign`, x-amz-*): an OAuth authorization `code` in a captured auth
+# callback is a one-time credential, though in logged URLs `code` names too many harmless things to mask everywhere.
+SECRET_PARAMS = frozenset({"code"})
+
 
 @dataclass(frozen=True, slots=True)
 class FieldPath:
