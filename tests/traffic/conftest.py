@@ -84,7 +84,12 @@ def har_entries(out: Path, count: int, timeout_s: float = 10) -> list[dict[str, 
     """The capture's entries once it holds `count` (each is written after its answer was relayed)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        entries = json.loads(out.read_text())["log"]["entries"]
+        try:
+            entries = json.loads(out.read_text())["log"]["entries"]
+        except json.JSONDecodeError:  # read while an append rewrote the tail: the old document plus the new bytes
+            if time.monotonic() > deadline:
+                raise
+            entries = []
         if len(entries) >= count or time.monotonic() > deadline:
             return entries
         time.sleep(0.02)
