@@ -47,8 +47,8 @@ def test_polls_are_deferred_in_batches_of_one_job_kind_spread_when_few() -> None
 
     sizes = [(job, len(part)) for job, part in batches(due("poll-specs", 2000) + due("poll-feeds", 3))]
     assert sizes == [("poll-specs", 50)] * 40 + [("poll-feeds", 1)] * 3
-    assert [len(part) for _, part in batches(due("poll-specs", 20))] == [3] * 6 + [2]  # spread: 7 jobs, not 1
-    assert [len(part) for _, part in batches(due("poll-specs", 420))] == [47] * 8 + [44]  # 9 about equal, not 8 + 20
+    assert [len(part) for _, part in batches(due("poll-specs", 20))] == [2] * 10  # spread: 10 jobs, not 1
+    assert [len(part) for _, part in batches(due("poll-specs", 1020))] == [49] * 20 + [40]  # not 20 x 50 + 20
     assert [d.target for _, part in batches(due("poll-specs", 5)) for d in part] == [f"shop/s{i}" for i in range(5)]
 
 
