@@ -141,15 +141,15 @@ def run_batch(*, engine: Engine, job: str, items: Sequence[BatchItem]) -> list[R
 
     * One transaction claims every slot (`claim_runs`: one INSERT ... ON CONFLICT DO NOTHING) and reads the
       targets' validators; a database failure there raises StoreError, before anything ran.
-    * The claimed slots run one after the other, each `fn` in a `PollBatch`, so an unchanged poll only queues its
-      counters. A run with anything else to record (a change, a new version, an error) has written it in its own
-      unit of work, and its end is written at once after it, as `run_job` does.
-    * The ends of the unchanged runs and their counters are written together in one last transaction.
+    * The claimed slots run one after the other, each `fn` in a `PollBatch`, so an unchanged spec poll only
+      queues its counters. A run that wrote anything in its own unit of work (a change, a new version, a feed's
+      counters, an error) gets its end written at once after it, as `run_job` does.
+    * The ends of the runs that queued their counters are written with those counters in one last transaction.
 
     A crash mid-batch therefore leaves `running` exactly the claims whose end is not written: the unchanged runs
     (whose counters were lost with them, so running them again counts once) and the run in flight (whose unit
     of work was rolled back, or committed whole: polls are idempotent, a second poll finds nothing new). The slots
-    with an end written stay done.
+    with an end written stay done, and nothing a finished run wrote is written again.
     """
     if not items:
         return []
@@ -167,17 +167,18 @@ def run_batch(*, engine: Engine, job: str, items: Sequence[BatchItem]) -> list[R
         if run_id is None:
             jlog.info("slot %s already claimed; skipped", item.slot)
             continue
-        clock, run_started_at = time.monotonic(), utcnow()
+        clock, run_started_at, pending = time.monotonic(), utcnow(), batch.pending()
         with batched(batch):
             counts, error = _call(item.fn, item.secrets, jlog)
+        has_queued = batch.pending() > pending  # its counters wait in the batch (an unchanged spec's 304)
         # started_at becomes the run's own start (the claim stored the batch's), so durations stay true.
         result = RunResult(run_id=run_id, job=job, target=item.target, slot=item.slot,
                            status="ok" if error is None else "error", started_at=run_started_at,
                            finished_at=utcnow(), counts=counts, error=error)  # fmt: skip
-        if result.is_ok and counts.get("outcome") == "not-modified":
+        if has_queued:  # the end goes with the counters, so both are written or neither
             batch.run_ended(run_id, status=result.status, started_at=run_started_at, finished_at=result.finished_at,
-                            counts=counts, error=None)  # fmt: skip
-        else:  # with what the run queued, if anything (nothing of another run: those ends wait for the last write)
+                            counts=counts, error=result.error)  # fmt: skip
+        else:  # the run wrote what it found in its own unit of work (a change, a feed's counters, an error)
             _record_end(engine, result, jlog)
         if result.is_ok:
             jlog.info("ok in %.2f s %s", time.monotonic() - clock, orjson.dumps(counts).decode())

@@ -93,6 +93,11 @@ class PollBatch:
         """A finished job run's complete row (job, target, slot, status, started_at, finished_at, counts, error)."""
         self._queue(self._runs, row)
 
+    def pending(self) -> int:
+        """Rows queued and not written yet."""
+        with self._lock:
+            return len(self._polls) + len(self._runs) + len(self._ends)
+
     def run_ended(self, run_id: int, *, status: str, started_at: datetime, finished_at: datetime,
                   counts: dict[str, Any], error: str | None) -> None:  # fmt: skip
         """The end of a claimed job run (its row exists, `running`): written as an UPDATE by id."""
