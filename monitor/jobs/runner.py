@@ -163,7 +163,7 @@ def run_batch(*, engine: Engine, job: str, items: Sequence[BatchItem]) -> list[R
     results = []
     for item in items:
         jlog = JobLog(log, {"job": job, "target": item.target, "slot": item.slot})
-        run_id = claimed.get((item.target, item.slot))
+        run_id = claimed.pop((item.target, item.slot), None)  # popped: a slot listed twice still runs once
         if run_id is None:
             jlog.info("slot %s already claimed; skipped", item.slot)
             continue

@@ -54,13 +54,14 @@ def test_an_unchanged_batch_costs_two_commits_and_skips_a_slot_claimed_already(
     with session_scope(db) as session:
         queries.claim_run(session=session, job=JOB, target=C, slot=SLOT)  # another worker has C's slot
     with counted_commits(db) as commits:
-        results = run_batch(engine=db, job=JOB, items=items_for(settings, db, fetcher, (A, B, C)))
+        results = run_batch(engine=db, job=JOB, items=items_for(settings, db, fetcher, (A, B, C, A)))  # A twice
 
     assert [(r.target, r.status, r.counts["outcome"]) for r in results] == [
         (A, "ok", "not-modified"), (B, "ok", "not-modified")
     ]  # fmt: skip
     assert commits[0] == 2  # the claims (with the validators' read), then the ends with the counters
     assert host.not_modified[f"/{NAMES[2]}.json"] == 0  # C was not polled at all
+    assert host.not_modified[f"/{NAMES[0]}.json"] == 1  # nor A a second time
     for source_id in (A, B):
         assert runs_of(db, source_id) == [(SLOT, "ok", "not-modified")]
         with session_scope(db) as session:
