@@ -188,12 +188,14 @@ def main() -> None:
         try:
             for label, workers, runs in [("seed (200)", 4, 1), *((f"{n} worker(s)", n, args.runs) for n in counts)]:
                 procs = start_workers(config, workers, args.concurrency, Path(tmp))
-                measured = []
+                measured: list[tuple[float, float, float, float]] = []
+                after = None
                 try:
                     wait_registered(engine, workers)
                     for _ in range(runs):
                         cpu_workers = sum(process_cpu_s(p.pid) for p in procs)
-                        before, cpu_before = db_stats(engine), postgres_cpu_s()
+                        # The previous cycle's closing read was taken once its counters had settled: reuse it.
+                        before, cpu_before = after or db_stats(engine), postgres_cpu_s()
                         elapsed, tick_s, errors = cycle(settings, engine, now, args.sources)
                         after, cpu_after = db_stats(engine), postgres_cpu_s()
                         cpu_workers = sum(process_cpu_s(p.pid) for p in procs) - cpu_workers
