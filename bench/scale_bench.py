@@ -1,13 +1,14 @@
-"""Time one scheduled cycle over 10,000 unchanged sources (answered 304) with 1, 2 and 4 `monitor worker` processes.
+"""Time scheduled cycles over 10,000 unchanged sources (answered 304) with 1, 2 and 4 `monitor worker` processes.
 
-Usage: python bench/scale_bench.py [--sources 10000] [--workers 1,2,4] [--concurrency 8]
+Usage: python bench/scale_bench.py [--sources 10000] [--workers 1,2,4] [--concurrency 8] [--runs 3]
 
 A spec host in a child process (bench/poll_bench.py's: 200 with an ETag, then 304) serves every source; a fresh
 PostgreSQL database at $MONITOR_TEST_PG is migrated (procrastinate's queue included). A seeding cycle (every source
 new, 4 workers) stores the first snapshots; then, for each worker count, real `monitor worker` subprocesses are
-started and one tick for a new slot is run (what the periodic tick does): the cycle is the time from the tick to the
-last source's job run recorded. Database cost per cycle comes from pg_stat_database deltas (transactions committed,
-rows inserted/updated/deleted) and the server processes' CPU (from /proc).
+started and `--runs` ticks, each for a new slot, are run (what the periodic tick does): a cycle is the time from the
+tick to the last source's job run recorded. Database cost per cycle comes from pg_stat_database deltas (transactions
+committed, per source beside the issue's bar of 3; rows inserted/updated/deleted) and the server processes' CPU
+(from /proc); the last line per worker count is the median of its cycles.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import multiprocessing as mp
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,8 @@ import poll_bench  # noqa: E402  (the spec host and the PostgreSQL database help
 
 EVERY = timedelta(hours=6)
 STATS = ("xact_commit", "tup_inserted", "tup_updated", "tup_deleted", "tup_fetched", "blks_hit")
+STATS_FLUSH_S = 10.5
+BAR_COMMITS, BAR_RATE = 3, 500  # issue 16: commits per unchanged source, sources/s with 2 workers
 
 
 def write_config(path: Path, database_url: str, port: int, sources: int) -> None:
@@ -75,7 +79,10 @@ def scalar(engine: Any, sql: str, **params: Any) -> Any:
 def db_stats(engine: Any) -> dict[str, int]:
     from sqlalchemy import text
 
-    time.sleep(1.2)  # backends flush their counters to pg_stat_database at most once a second
+    # A backend flushes its counters to pg_stat_database at most once a second, and one that went idle within that
+    # second only after PGSTAT_IDLE_INTERVAL (10 s, PostgreSQL 15): wait that out, or a cycle's commits are counted
+    # in the next one.
+    time.sleep(STATS_FLUSH_S)
     with engine.connect() as conn:
         conn.execute(text("SELECT pg_stat_clear_snapshot()"))
         row = conn.execute(
@@ -107,6 +114,8 @@ def process_cpu_s(pid: int) -> float:
 
 def cycle(settings: Any, engine: Any, now: datetime, sources: int) -> tuple[float, float, int]:
     """Run one tick at `now` in this process and wait until every source's run of that slot has ended."""
+    from sqlalchemy import text
+
     from monitor.distributed.app import build_app
     from monitor.distributed.runtime import Runtime
     from monitor.distributed.tasks import tick_once
@@ -125,11 +134,11 @@ def cycle(settings: Any, engine: Any, now: datetime, sources: int) -> tuple[floa
     deferred = asyncio.run(tick())
     tick_s = time.perf_counter() - started
     assert deferred == sources, f"the tick deferred {deferred} runs, not {sources}"
-    while True:
-        done = scalar(engine, "SELECT count(*) FROM jobrun WHERE slot = :slot AND status <> 'running'", slot=slot)
-        if done >= sources:
-            break
-        time.sleep(0.25)
+    query = text("SELECT count(*) FROM jobrun WHERE slot = :slot AND status <> 'running'")
+    with engine.connect() as conn:  # one connection, polled often: the cycle's end is seen within 50 ms
+        while conn.execute(query, {"slot": slot}).scalar() < sources:
+            conn.rollback()
+            time.sleep(0.05)
     elapsed = time.perf_counter() - started
     errors = scalar(engine, "SELECT count(*) FROM jobrun WHERE slot = :slot AND status <> 'ok'", slot=slot)
     return elapsed, tick_s, errors
@@ -148,6 +157,7 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=10_000)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3, help="cycles per worker count (new slots); the median is shown")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the workers and drop the database on a kill too
@@ -176,22 +186,38 @@ def main() -> None:
         engine = make_engine(url)
         now = datetime.now(UTC)
         try:
-            for label, workers in [("seed (200)", 4), *((f"{n} worker(s)", n) for n in counts)]:
+            for label, workers, runs in [("seed (200)", 4, 1), *((f"{n} worker(s)", n, args.runs) for n in counts)]:
                 procs = start_workers(config, workers, args.concurrency, Path(tmp))
+                measured: list[tuple[float, float, float, float]] = []
+                after = None
                 try:
                     wait_registered(engine, workers)
-                    before, cpu_before = db_stats(engine), postgres_cpu_s()
-                    elapsed, tick_s, errors = cycle(settings, engine, now, args.sources)
-                    after, cpu_after = db_stats(engine), postgres_cpu_s()
-                    workers_cpu = sum(process_cpu_s(p.pid) for p in procs)
+                    for _ in range(runs):
+                        cpu_workers = sum(process_cpu_s(p.pid) for p in procs)
+                        # The previous cycle's closing read was taken once its counters had settled: reuse it.
+                        before, cpu_before = after or db_stats(engine), postgres_cpu_s()
+                        elapsed, tick_s, errors = cycle(settings, engine, now, args.sources)
+                        after, cpu_after = db_stats(engine), postgres_cpu_s()
+                        cpu_workers = sum(process_cpu_s(p.pid) for p in procs) - cpu_workers
+                        now += EVERY  # the next cycle is the next slot
+                        delta = {k: after[k] - before[k] for k in STATS}
+                        measured.append((elapsed, delta["xact_commit"] / args.sources, cpu_after - cpu_before,
+                                         cpu_workers))  # fmt: skip
+                        print(f"{label:<12} cycle {elapsed:6.2f} s | {args.sources / elapsed:5.0f} sources/s"
+                              f" | tick {tick_s:4.2f} s | errors {errors} | DB: {delta['xact_commit']} commits"
+                              f" ({delta['xact_commit'] / args.sources:.2f}/source), rows ins {delta['tup_inserted']}"
+                              f" upd {delta['tup_updated']} del {delta['tup_deleted']},"
+                              f" server CPU >= {cpu_after - cpu_before:.2f} s, workers' CPU {cpu_workers:.2f} s",
+                              flush=True)  # fmt: skip
                 finally:
                     stop_workers(procs)
-                now += EVERY  # the next cycle is the next slot
-                delta = {k: after[k] - before[k] for k in STATS}
-                print(f"{label:<12} cycle {elapsed:6.1f} s | {args.sources / elapsed:5.0f} sources/s | tick {tick_s:4.1f} s"
-                      f" | errors {errors} | DB: {delta['xact_commit']} commits ({delta['xact_commit'] / args.sources:.1f}/source),"
-                      f" rows ins {delta['tup_inserted']} upd {delta['tup_updated']} del {delta['tup_deleted']},"
-                      f" server CPU >= {cpu_after - cpu_before:.1f} s, workers' CPU {workers_cpu:.1f} s (start-up included)")  # fmt: skip
+                if runs > 1:
+                    elapsed, per_source, server_cpu, workers_cpu = (statistics.median(m[i] for m in measured)
+                                                                    for i in range(4))  # fmt: skip
+                    print(f"{label:<12} median of {runs}: cycle {elapsed:.2f} s, {args.sources / elapsed:.0f} sources/s"
+                          f" (bar {BAR_RATE} with 2 workers), {per_source:.2f} commits/source (bar {BAR_COMMITS}),"
+                          f" server CPU {server_cpu * 1000 / args.sources:.2f} ms/source,"
+                          f" workers' CPU {workers_cpu * 1000 / args.sources:.2f} ms/source")  # fmt: skip
         finally:
             engine.dispose()
             drop()

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
+from monitor.distributed.app import TASK_BATCH, TASK_RUN
 from monitor.jobs.polls import Poll
 from monitor.jobs.retry import retry_slot
 from monitor.jobs.runner import slot_for
@@ -33,15 +34,15 @@ class DueRun:
         return {"job": self.job, "target": self.target, "slot": self.slot}
 
 
-def due_runs(*, engine: Engine, polls: Sequence[Poll], now: datetime, task_name: str) -> list[DueRun]:
+def due_runs(*, engine: Engine, polls: Sequence[Poll], now: datetime) -> list[DueRun]:
     """The runs to defer at `now`, in catalogue order: a target's current slot, unless it ran or one is pending.
 
     A target with a job waiting or running gets nothing new, whatever its slot: no pile-up, and two runs of one
     source never overlap (the single-process scheduler's `max_instances=1`); its slot is deferred by the first
-    tick after that job ends. Pending jobs are read before the claims: a job that ends between the two reads has
+    tick after that job ends. A target inside a pending batch job counts as pending like one of a single job. Pending jobs are read before the claims: a job that ends between the two reads has
     claimed its slot by then, so a slot is seen in one place or the other and deferred once (ticks never overlap).
     """
-    pending = busy_targets(engine=engine, task_name=task_name)
+    pending = busy_targets(engine=engine)
     wanted = [(p.job, p.source_id, slot_for(now, p.every)) for p in polls if (p.job, p.source_id) not in pending]
     claimed = claimed_slots(engine=engine, slots=wanted)
     due = [s for s in wanted if s not in claimed]
@@ -67,14 +68,19 @@ def due_retries(*, engine: Engine, polls: Sequence[Poll], now: datetime, busy: s
     return due
 
 
-def busy_targets(*, engine: Engine, task_name: str) -> set[tuple[str, str]]:
-    """(job, target) with a procrastinate job waiting or running (finished jobs are deleted or claimed a slot)."""
+def busy_targets(*, engine: Engine) -> set[tuple[str, str]]:
+    """(job, target) with a procrastinate job waiting or running (finished jobs are deleted or claimed a slot):
+    a single run's target, or any target of a batch (its `runs` argument lists [target, slot] pairs)."""
     query = text(
         "SELECT args->>'job', args->>'target' FROM procrastinate_jobs "
-        "WHERE task_name = :task AND status IN ('todo', 'doing')"
+        "WHERE task_name = :run AND status IN ('todo', 'doing') "
+        "UNION ALL "
+        "SELECT j.args->>'job', r.value->>0 FROM procrastinate_jobs j "
+        "CROSS JOIN LATERAL jsonb_array_elements(j.args->'runs') r "
+        "WHERE j.task_name = :batch AND j.status IN ('todo', 'doing')"
     )
     with engine.connect() as conn:
-        return {(j, t) for j, t in conn.execute(query, {"task": task_name})}
+        return {(j, t) for j, t in conn.execute(query, {"run": TASK_RUN, "batch": TASK_BATCH})}
 
 
 def claimed_slots(*, engine: Engine, slots: Iterable[Slot]) -> set[Slot]:

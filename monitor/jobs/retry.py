@@ -101,3 +101,15 @@ def store_outcome(*, engine: Engine, source_id: str, every: timedelta, ok: bool,
         at = now + retry_delay(source.consecutive_failures or 1, every, rng=rng)
         source.next_retry_at = at
         return at
+
+
+def clear_retries(*, engine: Engine, source_ids: list[str]) -> None:
+    """`store_outcome` after many successful polls at once: their pending retry times, if any, are cleared."""
+    if not source_ids:
+        return
+    with session_scope(engine) as session:
+        session.execute(
+            update(Source)
+            .where(col(Source.id).in_(source_ids), col(Source.next_retry_at).is_not(None))
+            .values(next_retry_at=None)
+        )

@@ -7,7 +7,7 @@ import math
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -125,6 +125,68 @@ def run_job(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One (target, slot) of a batch of runs of one job, with the function that runs it."""
+
+    target: str
+    slot: str
+    fn: Callable[[], Mapping[str, Any]]
+    secrets: tuple[str, ...] = ()
+
+
+def run_batch(*, engine: Engine, job: str, items: Sequence[BatchItem]) -> list[RunResult]:
+    """Run many slots of one job as `run_job` runs one, for a fraction of its transactions; the results of the
+    slots this batch claimed, in order (a slot claimed already by anyone is skipped, as `run_job` skips it).
+
+    * One transaction claims every slot (`claim_runs`: one INSERT ... ON CONFLICT DO NOTHING) and reads the
+      targets' validators; a database failure there raises StoreError, before anything ran.
+    * The claimed slots run one after the other, each `fn` in a `PollBatch`, so an unchanged spec poll only
+      queues its counters. A run that wrote anything in its own unit of work (a change, a new version, a feed's
+      counters, an error) gets its end written at once after it, as `run_job` does.
+    * The ends of the runs that queued their counters are written with those counters in one last transaction.
+
+    A crash mid-batch therefore leaves `running` exactly the claims whose end is not written: the unchanged runs
+    (whose counters were lost with them, so running them again counts once) and the run in flight (whose unit
+    of work was rolled back, or committed whole: polls are idempotent, a second poll finds nothing new). The slots
+    with an end written stay done, and nothing a finished run wrote is written again.
+    """
+    if not items:
+        return []
+    started_at = utcnow()
+    # Never flushed before the end: an unchanged run's counters and its end are written in the same transaction.
+    batch = PollBatch(engine, size=2 * len(items) + 1)
+    with session_scope(engine) as session:
+        claimed = queries.claim_runs(session=session, job=job, slots=[(i.target, i.slot) for i in items],
+                                     now=started_at)  # fmt: skip
+        batch.preload(session, sorted({t for t, _ in claimed}))
+    results = []
+    for item in items:
+        jlog = JobLog(log, {"job": job, "target": item.target, "slot": item.slot})
+        run_id = claimed.pop((item.target, item.slot), None)  # popped: a slot listed twice still runs once
+        if run_id is None:
+            jlog.info("slot %s already claimed; skipped", item.slot)
+            continue
+        clock, run_started_at, pending = time.monotonic(), utcnow(), batch.pending()
+        with batched(batch):
+            counts, error = _call(item.fn, item.secrets, jlog)
+        has_queued = batch.pending() > pending  # its counters wait in the batch (an unchanged spec's 304)
+        # started_at becomes the run's own start (the claim stored the batch's), so durations stay true.
+        result = RunResult(run_id=run_id, job=job, target=item.target, slot=item.slot,
+                           status="ok" if error is None else "error", started_at=run_started_at,
+                           finished_at=utcnow(), counts=counts, error=error)  # fmt: skip
+        if has_queued:  # the end goes with the counters, so both are written or neither
+            batch.run_ended(run_id, status=result.status, started_at=run_started_at, finished_at=result.finished_at,
+                            counts=counts, error=result.error)  # fmt: skip
+        else:  # the run wrote what it found in its own unit of work (a change, a feed's counters, an error)
+            _record_end(engine, result, jlog)
+        if result.is_ok:
+            jlog.info("ok in %.2f s %s", time.monotonic() - clock, orjson.dumps(counts).decode())
+        results.append(result)
+    batch.flush()  # a failure is logged there: the runs are done, only their ends stay `running`
+    return results
+
+
 def _call(
     fn: Callable[[], Mapping[str, Any]], secrets: tuple[str, ...], jlog: JobLog
 ) -> tuple[dict[str, Any], str | None]:
@@ -188,7 +250,13 @@ def _record_end(engine: Engine, result: RunResult, jlog: JobLog, batch: PollBatc
             session.execute(
                 update(table)
                 .where(table.c.id == result.run_id)
-                .values(status=result.status, finished_at=result.finished_at, counts=result.counts, error=result.error)
+                .values(
+                    status=result.status,
+                    started_at=result.started_at,
+                    finished_at=result.finished_at,
+                    counts=result.counts,
+                    error=result.error,
+                )
             )
     except StoreError as exc:
         # The run's own writes are committed or rolled back already; only its record stays "running".

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -62,6 +62,7 @@ class PollBatch:
         self._states: dict[str, SourceState] | None = None
         self._polls: list[dict[str, Any]] = []
         self._runs: list[dict[str, Any]] = []
+        self._ends: list[dict[str, Any]] = []
         self.flushes = 0
         self.lost = 0  # rows a failed flush could not write (logged)
 
@@ -77,9 +78,9 @@ class PollBatch:
         with session_scope(self.engine) as session:
             return _states(session)
 
-    def preload(self, session: Session, source_id: str) -> None:
-        """Read one source's validators in the caller's transaction (a single run: its claim's transaction)."""
-        found = _states(session, source_id)
+    def preload(self, session: Session, source_ids: str | Sequence[str]) -> None:
+        """Read sources' validators in the caller's transaction (a run or a batch of runs: its claim's transaction)."""
+        found = _states(session, [source_ids] if isinstance(source_ids, str) else source_ids)
         with self._lock:
             self._states = {**(self._states or {}), **found}
 
@@ -92,51 +93,66 @@ class PollBatch:
         """A finished job run's complete row (job, target, slot, status, started_at, finished_at, counts, error)."""
         self._queue(self._runs, row)
 
+    def pending(self) -> int:
+        """Rows queued and not written yet."""
+        with self._lock:
+            return len(self._polls) + len(self._runs) + len(self._ends)
+
+    def run_ended(self, run_id: int, *, status: str, started_at: datetime, finished_at: datetime,
+                  counts: dict[str, Any], error: str | None) -> None:  # fmt: skip
+        """The end of a claimed job run (its row exists, `running`): written as an UPDATE by id."""
+        self._queue(self._ends, {"b_run_id": run_id, "b_status": status, "b_started_at": started_at,
+                                 "b_finished_at": finished_at, "b_counts": counts, "b_error": error})  # fmt: skip
+
     def _queue(self, rows: list[dict[str, Any]], row: dict[str, Any]) -> None:
         with self._lock:
             rows.append(row)
-            is_full = len(self._polls) + len(self._runs) >= self.size
+            is_full = len(self._polls) + len(self._runs) + len(self._ends) >= self.size
         if is_full:
             self.flush()
 
     def flush(self) -> None:
         """Write what is queued in one transaction; a database failure is logged and the rows counted as lost."""
         with self._flush_lock:
-            with self._lock:
-                polls, self._polls = self._polls, []
-                runs, self._runs = self._runs, []
-            if not polls and not runs:
+            polls, runs, ends = self._take()
+            if not polls and not runs and not ends:
                 return
             try:
-                self._write(polls, runs)
+                self._write(polls, runs, ends)
             except StoreError as exc:  # bookkeeping only: the polls' findings are committed already
-                self.lost += len(polls) + len(runs)
-                log.error("cannot record the bookkeeping of %d polls: %s", len(polls) + len(runs), error_line(exc))
+                lost = len(polls) + len(runs) + len(ends)
+                self.lost += lost
+                log.error("cannot record the bookkeeping of %d polls: %s", lost, error_line(exc))
             else:
                 self.flushes += 1
 
-    def _write(self, polls: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+    def _write(self, polls: list[dict[str, Any]], runs: list[dict[str, Any]], ends: list[dict[str, Any]]) -> None:
         with session_scope(self.engine) as session:
-            _write_rows(session, polls, runs)
+            _write_rows(session, polls, runs, ends)
+
+    def _take(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        with self._lock:
+            taken = self._polls, self._runs, self._ends
+            self._polls, self._runs, self._ends = [], [], []
+        return taken
 
     def write_in(self, session: Session) -> None:
         """Write what is queued in the caller's transaction (a single run: the one recording its end)."""
-        with self._lock:
-            polls, self._polls = self._polls, []
-            runs, self._runs = self._runs, []
-        _write_rows(session, polls, runs)
+        _write_rows(session, *self._take())
 
 
-def _states(session: Session, source_id: str | None = None) -> dict[str, SourceState]:
+def _states(session: Session, source_ids: Sequence[str] | None = None) -> dict[str, SourceState]:
     source, _ = _tables()
     query = select(source.c.id, source.c.etag, source.c.last_modified, source.c.content_hash, source.c.url,
                    source.c.kind)  # fmt: skip
-    if source_id is not None:
-        query = query.where(source.c.id == source_id)
+    if source_ids is not None:
+        query = query.where(source.c.id.in_(source_ids))
     return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in session.execute(query)}
 
 
-def _write_rows(session: Session, polls: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+def _write_rows(
+    session: Session, polls: list[dict[str, Any]], runs: list[dict[str, Any]], ends: list[dict[str, Any]]
+) -> None:
     source, jobrun = _tables()
     conn = session.connection()
     if polls:  # one executemany; the counters add up even if another process polls the same source
@@ -155,6 +171,19 @@ def _write_rows(session: Session, polls: list[dict[str, Any]], runs: list[dict[s
         )
     if runs:
         conn.execute(jobrun.insert(), runs)
+    if ends:  # one executemany of UPDATEs by primary key
+        conn.execute(
+            update(jobrun)
+            .where(jobrun.c.id == bindparam("b_run_id"))
+            .values(
+                status=bindparam("b_status"),
+                started_at=bindparam("b_started_at"),
+                finished_at=bindparam("b_finished_at"),
+                counts=bindparam("b_counts"),
+                error=bindparam("b_error"),
+            ),
+            ends,
+        )
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from monitor.store.models import (
@@ -352,6 +353,28 @@ def claim_run(*, session: Session, job: str, target: str, slot: str, now: dateti
         .returning(table.c.id)
     )
     return int(result.scalar_one())
+
+
+def claim_runs(
+    *, session: Session, job: str, slots: Sequence[tuple[str, str]], now: datetime | None = None
+) -> dict[tuple[str, str], int]:
+    """Claim many (target, slot) of `job` in one INSERT ... ON CONFLICT DO NOTHING RETURNING: {(target, slot): id}
+    of the claims won; a slot claimed already (by anyone, any time) is absent, as `claim_run` would refuse it."""
+    if not slots:
+        return {}
+    table = JobRun.__table__  # type: ignore[attr-defined]
+    # Both dialects have ON CONFLICT DO NOTHING (SQLite >= 3.24) and RETURNING (SQLite >= 3.35).
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    started_at = now or utcnow()
+    rows = [{"job": job, "target": t, "slot": s, "started_at": started_at, "status": "running", "counts": {}}
+            for t, s in slots]  # fmt: skip
+    query = (
+        insert(table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["job", "target", "slot"])
+        .returning(table.c.id, table.c.target, table.c.slot)
+    )
+    return {(t, s): int(i) for i, t, s in session.execute(query)}
 
 
 def running_runs(*, session: Session) -> Sequence[JobRun]:

@@ -103,48 +103,50 @@ def test_a_worker_on_a_database_without_the_queue_says_to_upgrade(
     assert err.splitlines()[-1].startswith("error: ")
 
 
-def test_contract_runs_lock_their_sandbox_and_polls_only_queue_once_per_target() -> None:
+def test_contract_runs_lock_their_sandbox_and_polls_go_in_batches_of_one_job_kind() -> None:
+    import asyncio
+
     from monitor.config import Settings
-    from monitor.distributed.app import QUEUE_JOBS, QUEUE_SANDBOX, TASK_RUN, build_app
-    from monitor.distributed.tasks import _job_of
+    from monitor.distributed.app import QUEUE_JOBS, QUEUE_SANDBOX, TASK_BATCH, TASK_RUN, build_app
+    from monitor.distributed.tasks import _job_of, batches
     from monitor.distributed.tick import DueRun
     from monitor.jobs import contract_tests, poll_specs
 
     app = build_app(Settings(database_url="postgresql+psycopg://monitor@127.0.0.1/monitor"))  # never opened
-    task = app.tasks[TASK_RUN]
-    contract = _job_of(task, DueRun(contract_tests.JOB, "amazon-sp-api", "2026-11-28T06:00:00+00:00"))
-    assert (contract.queue, contract.lock) == (QUEUE_SANDBOX, "sandbox:amazon-sp-api")
-    poll = _job_of(task, DueRun(poll_specs.JOB, "amazon-sp-api/orders-v0", "2026-11-28T06:00:00+00:00"))
-    assert (poll.queue, poll.lock, poll.queueing_lock) == (
-        QUEUE_JOBS,
-        None,
-        f"{poll_specs.JOB}:amazon-sp-api/orders-v0",
+    contract = _job_of(app.tasks[TASK_RUN], DueRun(contract_tests.JOB, "amazon-sp-api", "2026-11-28T06:00:00+00:00"))
+    assert (contract.queue, contract.lock, contract.queueing_lock) == (
+        QUEUE_SANDBOX,
+        "sandbox:amazon-sp-api",
+        f"{contract_tests.JOB}:amazon-sp-api",
     )
-    assert poll.task_kwargs == {
-        "job": poll_specs.JOB,
-        "target": "amazon-sp-api/orders-v0",
-        "slot": "2026-11-28T06:00:00+00:00",
-    }
+    # Polls: no lock (a lock per queued job makes every fetch scan the queue), one batch job per few sources.
+    due = [DueRun(poll_specs.JOB, f"amazon-sp-api/s{i}", "2026-11-28T06:00:00+00:00") for i in range(2)]
+    ((job, part),) = batches(due[:1])
+    assert app.tasks[TASK_BATCH].queue == QUEUE_JOBS and app.tasks[TASK_BATCH].lock is None
+    assert (job, part) == (poll_specs.JOB, due[:1])
+    assert asyncio.iscoroutinefunction(app.tasks[TASK_BATCH].func) is False  # synchronous: run in a worker thread
 
 
 def test_a_run_that_cannot_reach_the_database_is_retried_with_exponential_backoff() -> None:
     from monitor.config import Settings
-    from monitor.distributed.app import TASK_RUN, build_app
+    from monitor.distributed.app import TASK_BATCH, TASK_RUN, build_app
     from monitor.distributed.tasks import _job_of
     from monitor.distributed.tick import DueRun
     from monitor.errors import StoreError, UpstreamError
 
     settings = Settings(database_url="postgresql+psycopg://monitor@127.0.0.1/monitor", distributed={"max_attempts": 4})
-    task = build_app(settings).tasks[TASK_RUN]
-    job = _job_of(task, DueRun("poll-specs", "shop/orders", "2026-11-28T06:00:00+00:00"))
-    strategy = task.retry_strategy
-    assert strategy is not None
-    waits = []
-    for attempts in range(5):
-        decision = strategy.get_retry_decision(exception=StoreError("database down"), job=job.evolve(attempts=attempts))
-        waits.append(
-            round((decision.retry_at - datetime.now(UTC)).total_seconds()) if decision and decision.retry_at else None
-        )
-    assert waits == [2, 4, 8, 16, None]
-    # A job's own failure is recorded on its job run by the runner, never retried: the next slot polls again.
-    assert strategy.get_retry_decision(exception=UpstreamError("500"), job=job) is None
+    app = build_app(settings)
+    for task in (app.tasks[TASK_RUN], app.tasks[TASK_BATCH]):  # a contract run; a batch of polls
+        job = _job_of(task, DueRun("poll-specs", "shop/orders", "2026-11-28T06:00:00+00:00"))
+        strategy = task.retry_strategy
+        assert strategy is not None
+        waits = []
+        for attempts in range(5):
+            error = StoreError("database down")
+            decision = strategy.get_retry_decision(exception=error, job=job.evolve(attempts=attempts))
+            waits.append(
+                round((decision.retry_at - datetime.now(UTC)).total_seconds()) if decision and decision.retry_at else None
+            )
+        assert waits == [2, 4, 8, 16, None]
+        # A job's own failure is recorded on its job run by the runner, never retried: the next slot polls again.
+        assert strategy.get_retry_decision(exception=UpstreamError("500"), job=job) is None

@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from monitor.config import load_settings
-from monitor.distributed.app import TASK_RUN, build_app
+from monitor.distributed.app import TASK_BATCH, build_app
 from monitor.distributed.runtime import Runtime
-from monitor.distributed.tasks import defer_runs, tick_once
+from monitor.distributed.tasks import batches, tick_once
 from monitor.distributed.tick import DueRun, due_runs
 from monitor.jobs.runner import slot_for
 from monitor.sources.fetcher import Fetcher, FetchPolicy
@@ -25,9 +25,31 @@ EVERY = timedelta(hours=6)
 
 
 def queued(engine: Engine) -> list[tuple[str, str]]:
+    """(target, slot) of every waiting run, single or inside a batch job."""
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT args->>'target', args->>'slot' FROM procrastinate_jobs WHERE status = 'todo'"))
+        rows = conn.execute(text(
+            "SELECT args->>'target', args->>'slot' FROM procrastinate_jobs WHERE status = 'todo' AND args ? 'target' "
+            "UNION ALL SELECT r->>0, r->>1 FROM procrastinate_jobs, jsonb_array_elements(args->'runs') r "
+            "WHERE status = 'todo'"
+        ))  # fmt: skip
         return sorted((t, s) for t, s in rows)
+
+
+def batch_jobs(engine: Engine) -> list[list[list[str]]]:
+    with engine.connect() as conn:
+        return sorted(r for (r,) in conn.execute(text(
+            "SELECT args->'runs' FROM procrastinate_jobs WHERE task_name = :task"), {"task": TASK_BATCH}))  # fmt: skip
+
+
+def test_polls_are_deferred_in_batches_of_one_job_kind_spread_when_few() -> None:
+    def due(job: str, n: int) -> list[DueRun]:
+        return [DueRun(job, f"shop/s{i}", "2026-11-28T06:00:00+00:00") for i in range(n)]
+
+    sizes = [(job, len(part)) for job, part in batches(due("poll-specs", 2000) + due("poll-feeds", 3))]
+    assert sizes == [("poll-specs", 50)] * 40 + [("poll-feeds", 1)] * 3
+    assert [len(part) for _, part in batches(due("poll-specs", 20))] == [2] * 10  # spread: 10 jobs, not 1
+    assert [len(part) for _, part in batches(due("poll-specs", 1020))] == [49] * 20 + [40]  # not 20 x 50 + 20
+    assert [d.target for _, part in batches(due("poll-specs", 5)) for d in part] == [f"shop/s{i}" for i in range(5)]
 
 
 def test_each_slot_is_deferred_once_and_a_busy_target_waits(tmp_path: Path, pg: Engine, pg_url: str) -> None:
@@ -47,18 +69,18 @@ def test_each_slot_is_deferred_once_and_a_busy_target_waits(tmp_path: Path, pg: 
 
                 # s0's job ran (claimed its slot, left the queue); s1 and s2 still wait.
                 with pg.begin() as conn:
-                    conn.execute(text("DELETE FROM procrastinate_jobs WHERE args->>'target' = 'shop/s0'"))
+                    conn.execute(text("""DELETE FROM procrastinate_jobs WHERE args->'runs' @> '[["shop/s0"]]'"""))
                 with session_scope(pg) as session:
                     queries.claim_run(session=session, job="poll-specs", target="shop/s0", slot=slot)
-                assert due_runs(engine=pg, polls=polls, now=NOW, task_name=TASK_RUN) == []  # ran, or pending
+                assert due_runs(engine=pg, polls=polls, now=NOW) == []  # ran, or pending
 
                 # Next slot: s0 is due again; s1 and s2 wait for their pending job (no pile-up, no overlap).
-                assert due_runs(engine=pg, polls=polls, now=NOW + EVERY, task_name=TASK_RUN) == [
+                assert due_runs(engine=pg, polls=polls, now=NOW + EVERY) == [
                     DueRun("poll-specs", "shop/s0", next_slot)
                 ]
-                # And should a second deferral of a queued target slip through, its queueing lock refuses it.
-                assert await defer_runs(rt, [DueRun("poll-specs", "shop/s1", next_slot)]) == 0
-                assert queued(pg) == [("shop/s1", slot), ("shop/s2", slot)]
+                assert await tick_once(rt, NOW + EVERY) == 1
+                assert queued(pg) == [("shop/s0", next_slot), ("shop/s1", slot), ("shop/s2", slot)]
+                assert batch_jobs(pg) == [[["shop/s0", next_slot]], [["shop/s1", slot]], [["shop/s2", slot]]]
 
     asyncio.run(scenario())
 
@@ -81,13 +103,13 @@ def test_a_failed_poll_is_deferred_again_when_its_retry_time_comes(tmp_path: Pat
         queries.record_failure(session=session, source_id="shop/s0", now=NOW, error="HTTP 502")
     at = store_outcome(engine=pg, source_id="shop/s0", every=EVERY, ok=False, now=NOW, rng=random.Random(1))
     assert at is not None and timedelta(seconds=48) <= at - NOW <= timedelta(minutes=1)
-    assert due_runs(engine=pg, polls=[poll], now=NOW + timedelta(seconds=30), task_name=TASK_RUN) == []
-    (retry,) = due_runs(engine=pg, polls=[poll], now=NOW + timedelta(minutes=1), task_name=TASK_RUN)
+    assert due_runs(engine=pg, polls=[poll], now=NOW + timedelta(seconds=30)) == []
+    (retry,) = due_runs(engine=pg, polls=[poll], now=NOW + timedelta(minutes=1))
     assert retry == DueRun("poll-specs", "shop/s0", retry_slot(at))  # not the 6-hour slot
     with session_scope(pg) as session:
         queries.claim_run(session=session, job="poll-specs", target="shop/s0", slot=retry.slot)
         queries.record_failure(session=session, source_id="shop/s0", now=NOW, error="HTTP 502")
-    assert due_runs(engine=pg, polls=[poll], now=NOW + timedelta(minutes=1), task_name=TASK_RUN) == []  # ran once
+    assert due_runs(engine=pg, polls=[poll], now=NOW + timedelta(minutes=1)) == []  # ran once
     second = store_outcome(engine=pg, source_id="shop/s0", every=EVERY, ok=False, now=NOW + timedelta(minutes=1))
     assert second is not None and timedelta(seconds=95) <= second - NOW - timedelta(minutes=1) <= timedelta(minutes=2)
     assert store_outcome(engine=pg, source_id="shop/s0", every=EVERY, ok=True, now=NOW) is None

@@ -135,3 +135,83 @@ def test_a_worker_killed_mid_job_is_retried_elsewhere_without_doubling_its_chang
     with Session(pg) as session:
         assert len(list(session.exec(select(SpecSnapshot)).scalars())) == 2  # type: ignore[call-overload]
     reference.dispose()
+
+
+def test_a_worker_killed_mid_batch_leaves_its_finished_slots_done_and_the_retry_runs_the_rest_once(
+    tmp_path: Path, pg: Engine, pg_url: str, processes: Processes
+) -> None:
+    import asyncio
+
+    from monitor.distributed.app import TASK_BATCH, build_app
+    from monitor.jobs.cycle import run_cycle
+    from monitor.sources.fetcher import Fetcher, FetchPolicy
+    from monitor.store.migrate import upgrade
+    from monitor.store.models import Source
+    from monitor.store.session import make_engine
+
+    v1, v2 = spec("/orders", "/orders/{id}", "/items"), spec("/orders", version="2")
+    with running_host() as host:
+        # One batch of four: a changes (fast), b is unchanged (a 304), c changes slowly (the kill lands there),
+        # d changes but is never reached by the first worker.
+        urls = {name: host.serve(f"/{name}.json", v1) for name in "abcd"}
+        config = write_config(tmp_path, pg_url, {name: {"url": url, "every": "1h"} for name, url in urls.items()})
+        settings = load_settings(config)
+        reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
+        upgrade(reference_url)
+        reference = make_engine(reference_url)
+        with Fetcher(FetchPolicy(allow_hosts=("127.0.0.1",))) as fetcher:
+            for engine in (pg, reference):
+                assert [o.status for o in run_cycle(settings, engine, fetcher)] == ["ok"] * 4
+            for name in "acd":
+                host.serve(f"/{name}.json", v2)
+            assert [o.status for o in run_cycle(settings, reference, fetcher)] == ["ok"] * 4
+        host.serve("/c.json", v2, mode="slow")  # 1.5 s: time to kill the worker while it polls c
+
+        slot = slot_for(datetime.now(UTC), timedelta(hours=1))
+        targets = [f"shop/{name}" for name in "abcd"]
+
+        async def defer_batch() -> None:  # what the tick defers for four due sources of one job, as one batch
+            app = build_app(settings)
+            async with app.open_async():
+                await app.tasks[TASK_BATCH].defer_async(job="poll-specs", runs=[[t, slot] for t in targets])
+
+        asyncio.run(defer_batch())
+        requests_before = host.requests
+        victim = processes.start("worker", "--concurrency", "1", "--name", "victim", "--config", str(config))
+        wait_for(lambda: host.requests >= requests_before + 3, timeout_s=30,
+                 what="the victim to reach c, the batch's third source", procs=processes)  # fmt: skip
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        processes.start("worker", "--concurrency", "2", "--name", "rescuer", "--config", str(config))
+        wait_for(lambda: [r for r in job_runs(pg) if r.target == "shop/d" and r.status == "ok"], timeout_s=40,
+                 what="the rescuer to run the rest of the batch", procs=processes)  # fmt: skip
+
+    runs = sorted(job_runs(pg), key=lambda r: r.id or 0)
+    by_target = {t: [(r.slot.split("~")[0], r.status, r.error) for r in runs if r.target == t] for t in targets}
+    dead, done = (slot, "error", DEAD_RUN_ERROR), (slot, "ok", None)
+    assert by_target == {"shop/a": [done], "shop/b": [dead, done], "shop/c": [dead, done], "shop/d": [dead, done]}, (
+        processes.logs()
+    )
+    assert all(r.slot == f"{slot}~{r.id}" for r in runs if r.status == "error")  # history kept under <slot>~<id>
+    outcomes = {r.target: r.counts.get("outcome") for r in runs if r.status == "ok"}
+    assert outcomes == {"shop/a": "new-version", "shop/b": "not-modified", "shop/c": "new-version",
+                        "shop/d": "new-version"}  # a ran once, before the kill: its end was written at once  # fmt: skip
+
+    def changes(engine: Engine) -> list[tuple[str, str, str, str, int, int]]:
+        with Session(engine) as session:
+            rows = session.exec(select(Change)).scalars()  # type: ignore[call-overload]
+            return sorted((c.source_id, c.against, c.rule_id, c.fingerprint, c.seen_count, c.appearances)
+                          for c in rows)  # fmt: skip
+
+    def alerts(engine: Engine) -> list[tuple[str, str, str]]:
+        with Session(engine) as session:
+            return sorted((a.kind, a.state, a.title) for a in session.exec(select(Alert)).scalars())  # type: ignore[call-overload]
+
+    assert changes(reference) and alerts(reference)
+    assert changes(pg) == changes(reference)  # each change of a, c and d once, seen once
+    assert alerts(pg) == alerts(reference)  # and each alert queued once
+    with Session(pg) as session:
+        assert len(list(session.exec(select(SpecSnapshot)).scalars())) == 7  # type: ignore[call-overload]
+        b = session.get(Source, "shop/b")
+        assert b is not None and (b.polls, b.not_modified) == (2, 1)  # its lost 304 end took its counters along
+    reference.dispose()

@@ -381,7 +381,7 @@ TINY: dict[str, list[str]] = {
         "2",
     ],
     "announcement_accuracy.py": [],  # reads the corpus's entries once: already quick
-    "scale_bench.py": ["--sources", "20", "--workers", "1"],
+    "scale_bench.py": ["--sources", "20", "--workers", "1", "--runs", "2"],
     "st_overhead.py": ["--runs", "1"],
     "traffic_bench.py": ["--exchanges", "200"],  # learning and observing 200 exchanges, not 10,000
     "compare_oasdiff.py": ["--platform", "etsy", "--no-fixtures"],  # one platform's pairs; needs oasdiff (below)
