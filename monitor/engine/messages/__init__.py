@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 
 from monitor.engine.rules.aspects import ASPECTS, BOUNDS, CONTEXTS
 
@@ -17,6 +16,8 @@ _KEYWORDS = {stem: kw for kw, stem in BOUNDS.items()}
 
 @cache
 def _templates() -> dict[str, dict[str, str]]:
+    import yaml  # only when a sentence is rendered: a diff without changes never imports PyYAML
+
     # libyaml reads the catalogue's templates in ~5 ms where the pure-Python loader takes ~65 ms per process
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     data = yaml.load((Path(__file__).parent / "en.yaml").read_bytes(), Loader=loader)  # a safe loader, C or Python
