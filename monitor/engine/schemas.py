@@ -9,7 +9,7 @@ Two things keep it fast and keep one root cause to one finding:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.engine.loaders.lenient import lift_required_flags, required_flag_detail
@@ -347,8 +347,8 @@ class SchemaComparer:
         parent = args.get("property")
         args["property"] = f"{parent}.{name}" if parent else name
         escaped = name.replace("~", "~0").replace("/", "~1")
-        return replace(place, in_property=True, location=f"{place.location}/properties/{escaped}",
-                       args=tuple(args.items()))  # fmt: skip
+        # Place(...) rather than dataclasses.replace, which is 4x slower and runs for every property walked
+        return Place(place.direction, place.scope, True, f"{place.location}/properties/{escaped}", tuple(args.items()))
 
     def _component_child(self, place: Place, ref: str, name: str) -> Place:
         """A property an allOf part brings in: located at that component, as a direct reference to it would be."""
@@ -361,4 +361,4 @@ class SchemaComparer:
         args = dict(place.args)
         if marker and "property" in args:
             args["property"] = f"{args['property']}{marker}"
-        return replace(place, location=f"{place.location}/{segment}", args=tuple(args.items()))
+        return Place(place.direction, place.scope, place.in_property, f"{place.location}/{segment}", tuple(args.items()))
