@@ -12,6 +12,7 @@ from monitor.engine.rules.aspects import ASPECTS, BOUNDS, CONTEXTS
 
 _BOUND_STEMS = sorted(BOUNDS.values(), key=len, reverse=True)
 _KEYWORDS = {stem: kw for kw, stem in BOUNDS.items()}
+_CONTEXTS_LONGEST_FIRST = sorted(CONTEXTS, key=len, reverse=True)  # `request-parameter-property` before `request-parameter`
 
 
 @cache
@@ -24,6 +25,7 @@ def _templates() -> dict[str, dict[str, str]]:
     return {"aspects": data["aspects"], "rules": data["rules"]}
 
 
+@cache  # a diff renders thousands of sentences from a few dozen rule ids
 def template_for(rule_id: str) -> str | None:
     """The sentence template of a rule id, or None when en.yaml lacks one (a test guards this)."""
     t = _templates()
@@ -44,8 +46,9 @@ def template_for(rule_id: str) -> str | None:
     return None
 
 
+@cache
 def split_schema_rule(rule_id: str) -> tuple[str | None, str]:
-    for context in sorted(CONTEXTS, key=len, reverse=True):
+    for context in _CONTEXTS_LONGEST_FIRST:
         if rule_id.startswith(context + "-") and rule_id[len(context) + 1 :] in ASPECTS:
             return context, rule_id[len(context) + 1 :]
     return None, rule_id
