@@ -8,10 +8,16 @@ skip that looked at the raw text alone would report nothing.
 from __future__ import annotations
 
 import copy
+import itertools
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from monitor.engine import DiffResult
+from monitor.engine.model import Direction
+from monitor.engine.rules import SCHEMA_CHECKS
+from monitor.engine.rules.schema_pair import Place, SchemaPair
 from tests.engine.helpers import diff_docs
 
 
@@ -148,3 +154,59 @@ def test_a_webhook_identical_in_both_versions_reports_a_change_in_what_it_refere
         ("webhook-required-property-added", "#/components/schemas/Money/properties/currency",
          ["POST webhook:priceChanged"]),
     ]  # fmt: skip
+
+
+# Schemas touching every keyword a schema check reads; each is compared with an equal copy of itself.
+_SCHEMAS: list[dict[str, Any]] = [
+    {},
+    {"type": "string", "format": "date-time", "pattern": "^a", "minLength": 1, "maxLength": 9, "default": "a"},
+    {"type": ["string", "null"], "enum": ["a", None], "x-extensible-enum": ["b"], "const": "a"},
+    {"type": "integer", "minimum": 1, "maximum": 9, "exclusiveMinimum": True, "exclusiveMaximum": True,
+     "multipleOf": 2, "nullable": True, "x-nullable": True, "deprecated": True},
+    {"type": "number", "exclusiveMinimum": 0.5, "exclusiveMaximum": 10, "multipleOf": 0.5},
+    {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3, "uniqueItems": True,
+     "contains": {"type": "string"}, "minContains": 1, "maxContains": 2, "prefixItems": [{"type": "string"}],
+     "unevaluatedItems": False},
+    {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}, "required": ["a"],
+     "additionalProperties": False, "minProperties": 1, "maxProperties": 3, "propertyNames": {"pattern": "^x"},
+     "patternProperties": {"^x": {"type": "string"}}, "dependentRequired": {"a": ["b"]},
+     "dependentSchemas": {"a": {"required": ["b"]}}, "unevaluatedProperties": False,
+     "if": {"required": ["a"]}, "then": {"required": ["b"]}, "else": {}},
+    {"oneOf": [_ref("Money"), _ref("Note")], "discriminator": {"propertyName": "kind",
+     "mapping": {"m": "#/components/schemas/Money"}}},
+    {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/png", "contentSchema": {}},
+    {"type": "string", "readOnly": True, "writeOnly": False},
+    {"type": "object", "additionalProperties": {"type": "integer"}, "nullable": False},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("index", range(len(_SCHEMAS)))
+def test_no_schema_check_finds_anything_between_equal_schemas(index: int) -> None:
+    # The walk skips the schema checks on equal pairs (schemas._alike): a check that reported something between
+    # equal schemas would be silenced by that skip.
+    schema = _SCHEMAS[index]
+    for direction, scope, in_property in itertools.product(Direction, ("body", "parameter", "header"), (False, True)):
+        place = Place(direction, scope, in_property, "#/x", (("status", "200"),))
+        pair = SchemaPair(schema, copy.deepcopy(schema), place)
+        for check in SCHEMA_CHECKS:
+            assert list(check(pair)) == [], (check.__name__, schema)
+
+
+@pytest.mark.parametrize(("key", "old", "new", "rule"), [
+    ("uniqueItems", True, 1, "response-property-unique-items-unset"),
+    ("deprecated", True, 1, "response-property-reactivated"),
+    ("nullable", 1, True, "response-property-became-nullable"),
+    ("readOnly", 1, True, "response-property-became-read-only"),
+])  # fmt: skip
+def test_true_and_1_still_differ_where_the_checks_tell_them_apart(
+    tmp_path: Path, key: str, old: Any, new: Any, rule: str
+) -> None:
+    # `true == 1` in Python, so an equality test alone would call these schemas unchanged; the checks read the
+    # value with `is True`, and the walk must give them the chance (here it walks `Line` because Money changed).
+    docs = _spec(), _spec()
+    for doc, value in zip(docs, (old, new), strict=True):
+        price = {"type": "object", "properties": {"money": _ref("Money")}, key: value}
+        doc["components"]["schemas"]["Line"]["properties"]["price"] = price
+    docs[1]["components"]["schemas"]["Money"]["properties"]["amount"]["type"] = "integer"
+    found = {(c.id, c.location) for c in diff_docs(tmp_path, *docs).changes}
+    assert (rule, "#/components/schemas/Line/properties/price") in found, found
