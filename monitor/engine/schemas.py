@@ -82,7 +82,7 @@ class SchemaComparer:
         self.new = new
         self._scopes: dict[ComponentKey, _Scope] = {}
         self._clean: set[str] | None = None
-        self._refs: dict[int, list[str]] = {}
+        self._refs: dict[int, tuple[Any, list[str]]] = {}
         self._reach_memo: dict[ComponentKey, frozenset[ComponentKey]] = {}
 
     # -- identical subtrees -------------------------------------------------------------------
@@ -110,11 +110,12 @@ class SchemaComparer:
 
     def refs_of(self, node: Any) -> list[str]:
         key = id(node)
-        found = self._refs.get(key)
-        if found is None:
-            found = refs_in(node) if isinstance(node, (dict, list)) else []
-            self._refs[key] = found
-        return found
+        cached = self._refs.get(key)
+        if cached is None:
+            # the node is kept with its refs: a temporary (a schema lifted by the lenient reader) freed later
+            # would let another object take its id and be answered these refs
+            cached = self._refs[key] = (node, refs_in(node) if isinstance(node, (dict, list)) else [])
+        return cached[1]
 
     def same(self, old: Any, new: Any) -> bool:
         """True when two raw nodes (from the two documents) mean exactly the same thing."""
