@@ -48,7 +48,8 @@ def _parse(argv: list[str]) -> tuple[str, str, str, str] | None:
 def try_diff(argv: list[str], keep: list[object] | None = None) -> int | None:
     """The exit code of a plain `monitor diff` answered here, or None when the full CLI must answer.
 
-    `keep` receives the loaded specs, for a caller that ends the process without freeing them.
+    `keep` receives the loaded specs, for a caller that ends the process without freeing them. When it answers,
+    the cyclic garbage collector is left off: it is made for a process that ends right after.
     """
     parsed = _parse(argv)
     if parsed is None:
