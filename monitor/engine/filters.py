@@ -8,8 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from monitor.engine.errors import OptionsError
 from monitor.engine.limits import Need, parse_need
 from monitor.engine.model import Operation, operation_key
@@ -72,6 +70,8 @@ def normalise_operation_ref(ref: str) -> str:
 
 
 def _read_yaml(path: str | Path, what: str) -> Any:
+    import yaml  # here, not at the top: a plain diff of JSON specs never needs PyYAML (~15 ms to import)
+
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:

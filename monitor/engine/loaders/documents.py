@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import yaml
 
 from monitor.engine.errors import RefusedInput, SpecError
 
+if TYPE_CHECKING:
+    import yaml
+
 MAX_SPEC_BYTES = 64 * 1024 * 1024  # the largest real spec we know (Stripe) is 4.2 MB; 15x headroom
 MAX_YAML_NODES = 2_000_000  # expanded node count; a 7.4 MB spec has ~600k, a billion-laughs file has 10^9
-
-try:  # libyaml is 10x faster; the pure-Python loader behaves the same
-    _SafeLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _SafeLoader = yaml.SafeLoader
 
 
 def parse_document(data: bytes, name: str) -> Any:
@@ -46,7 +43,10 @@ def parse_json(data: bytes, name: str) -> Any:
 
 
 def parse_yaml(data: bytes, name: str) -> Any:
-    loader = _SafeLoader(data)
+    import yaml  # here: importing PyYAML costs ~15 ms per process, and most specs are JSON
+
+    # libyaml is 10x faster; the pure-Python loader behaves the same
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(data)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -72,6 +72,8 @@ def _check_expansion(root: yaml.Node, name: str) -> None:
 
     Aliases share one node object, so the expanded size is computed once per distinct node.
     """
+    import yaml
+
     sizes: dict[int, int] = {}
     in_progress: set[int] = set()
 

@@ -12,6 +12,7 @@ import orjson
 from monitor.engine.errors import RefusedInput, SpecError
 
 _REF_VALUE = re.compile(rb'"\$ref":"((?:[^"\\]|\\.)*)"')
+_REF_PLAIN = re.compile(rb'"\$ref":"([^"]*)"')  # 10x faster; exact when no ref holds an escape (all real ones)
 _REF_KEY = b'"$ref":"'
 MAX_REF_CHAIN = 64  # a chain of refs to refs longer than this is a loop or an attack
 
@@ -46,6 +47,9 @@ def unique_refs_in(node: Any, serialised: bytes | None = None) -> set[str]:
     data = serialised if serialised is not None else serialise(node)
     if data is None:
         return set(_walk_refs(node))
+    plain = set(_REF_PLAIN.findall(data))
+    if not any(b"\\" in value for value in plain):  # else a value may have stopped at an escaped quote
+        return {value.decode() for value in plain}
     return {orjson.loads(b'"' + m + b'"') for m in set(_REF_VALUE.findall(data))}
 
 

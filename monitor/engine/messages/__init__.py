@@ -7,22 +7,25 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 
 from monitor.engine.rules.aspects import ASPECTS, BOUNDS, CONTEXTS
 
 _BOUND_STEMS = sorted(BOUNDS.values(), key=len, reverse=True)
 _KEYWORDS = {stem: kw for kw, stem in BOUNDS.items()}
+_CONTEXTS_LONGEST_FIRST = sorted(CONTEXTS, key=len, reverse=True)  # `request-parameter-property` before `request-parameter`
 
 
 @cache
 def _templates() -> dict[str, dict[str, str]]:
+    import yaml  # only when a sentence is rendered: a diff without changes never imports PyYAML
+
     # libyaml reads the catalogue's templates in ~5 ms where the pure-Python loader takes ~65 ms per process
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     data = yaml.load((Path(__file__).parent / "en.yaml").read_bytes(), Loader=loader)  # a safe loader, C or Python
     return {"aspects": data["aspects"], "rules": data["rules"]}
 
 
+@cache  # a diff renders thousands of sentences from a few dozen rule ids
 def template_for(rule_id: str) -> str | None:
     """The sentence template of a rule id, or None when en.yaml lacks one (a test guards this)."""
     t = _templates()
@@ -43,8 +46,9 @@ def template_for(rule_id: str) -> str | None:
     return None
 
 
+@cache
 def split_schema_rule(rule_id: str) -> tuple[str | None, str]:
-    for context in sorted(CONTEXTS, key=len, reverse=True):
+    for context in _CONTEXTS_LONGEST_FIRST:
         if rule_id.startswith(context + "-") and rule_id[len(context) + 1 :] in ASPECTS:
             return context, rule_id[len(context) + 1 :]
     return None, rule_id

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from xml.etree import ElementTree as ET
-
 from monitor.engine.diff import DiffResult
 from monitor.engine.model import Level
 
 
 def render(result: DiffResult, fail_level: Level = Level.BREAKING) -> str:
+    from xml.etree import ElementTree as ET  # here: only this format needs it (~3 ms to import)
+
     suite = ET.Element("testsuite", name=f"api-diff {result.new['title'] or result.new['file']}")
     by_op: dict[str, list] = {}
     for change in result.changes:

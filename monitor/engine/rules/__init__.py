@@ -6,6 +6,9 @@ from monitor.engine.rules import composition, constraints, enums, properties, ty
 from monitor.engine.rules.aspects import schema_rules
 from monitor.engine.rules.base import Finding, Rule
 
+# A schema check compares the old schema with the new one and finds nothing between equal ones: the walk skips
+# them on pairs that are equal (schemas._alike), telling `true` from `1` only for the keys named there, which
+# are the ones a check reads with `is True`/`is False`. tests/engine/test_unchanged_skipping.py holds them to it.
 SCHEMA_CHECKS = (
     *types.CHECKS, *enums.CHECKS, *constraints.CHECKS, *composition.CHECKS, properties.check_visibility,
 )  # fmt: skip
