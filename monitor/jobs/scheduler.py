@@ -24,7 +24,7 @@ from monitor.config import Settings
 from monitor.health import HEARTBEAT_EVERY, Heartbeat, heartbeat
 from monitor.jobs.contracts import ContractFileWatch, sync_contract_files
 from monitor.jobs.polls import Poll, polls_for
-from monitor.jobs.reload import CHECK_EVERY_S, ConfigReloader, Live, quiet_apscheduler, reconfigure_app
+from monitor.jobs.reload import CHECK_EVERY_S, ConfigReloader, Live, quiet_apscheduler
 from monitor.jobs.retry import Retries
 from monitor.jobs.runner import mark_interrupted, run_job, slot_for
 from monitor.redact import error_line
@@ -210,7 +210,7 @@ def start_service(
     run_once_first: bool = True,
     stop: threading.Event | None = None,
     beat: Heartbeat = heartbeat,
-    serve_api: Callable[[Settings, Engine], Any] | None = None,
+    serve_api: Callable[[Settings, Engine, Heartbeat], Any] | None = None,
     config_path: Path | None = None,
     reload: threading.Event | None = None,
     policy: FetchPolicy | None = None,
@@ -222,6 +222,10 @@ def start_service(
     A kill at any moment is safe: each source's poll is one unit of work, and slots are claimed in the database,
     so a restart neither loses a committed result nor records a change twice. With `config_path`, the file is
     reloaded on SIGHUP (or when `reload` is set) and whenever its content changes.
+
+    `serve_api(settings, engine, beat)` starts the status API (`monitor run` passes monitor.api.process's, a child
+    process) and returns None or an object with `reconfigure(settings)`, `supervise()` (called here about five
+    times a second: it restarts an API that died) and `stop()`.
     """
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -242,19 +246,21 @@ def start_service(
             scheduler.start()
             targets = sum(1 for job in scheduler.get_jobs() if ":" in job.id)  # `<job>:<target>` ids
             log.info("scheduler started: %d job(s) on sources and sandboxes", targets)
-            api = serve_api(settings, engine) if serve_api else None  # the command composes the API in
+            api = serve_api(settings, engine, beat) if serve_api else None  # the command composes the API in
             reloader = None
             if config_path is not None:
 
                 def apply(new: Settings) -> None:
                     apply_settings(scheduler, new)
                     if api is not None:
-                        reconfigure_app(api.app, new)
+                        api.reconfigure(new)
 
                 reloader = ConfigReloader(config_path, settings, apply)
             try:
                 checked = time.monotonic()
                 while not stop.wait(0.2):  # a timed wait keeps the main thread responsive to signals
+                    if api is not None:
+                        api.supervise()
                     if reloader is not None and (reload.is_set() or time.monotonic() - checked >= CHECK_EVERY_S):
                         if reload.is_set():
                             reload.clear()
