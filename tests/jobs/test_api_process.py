@@ -3,8 +3,10 @@ back when killed, and never outlives the service (clean stop, or the service kil
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from monitor.gate.tokens import new_token, token_hash
@@ -150,3 +153,20 @@ def _report_beats(shared: Any, asks: Any, answers: Any) -> None:
     while asks.get(timeout=30) == "when":
         at = reading.last_beat_at
         answers.put(None if at is None else at.timestamp())
+
+
+def test_an_api_that_cannot_listen_is_reported_and_the_service_runs_without_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from monitor.api.process import serve_status_api
+    from monitor.config import Settings
+
+    with socket.socket() as taken:  # the port is someone else's
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings.model_validate({"database_url": f"sqlite:///{tmp_path / 'monitor.db'}",
+                                            "api": {"host": "127.0.0.1", "port": port}})  # fmt: skip
+        with caplog.at_level(logging.ERROR, logger="monitor.api"):
+            assert serve_status_api(settings, None) is None  # type: ignore[arg-type]  # the engine is not used
+    assert f"the status API could not listen on 127.0.0.1:{port}; the scheduler runs without it" in caplog.text
