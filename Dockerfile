@@ -1,5 +1,6 @@
 # The monitor service image: `monitor run` by default; `monitor worker`, `monitor db upgrade` with other args.
 # Config: MONITOR_CONFIG (a YAML file, mount it) and MONITOR_DATABASE_URL (overrides database_url; a secret).
+# `monitor run` (PID 1) serves the status API from a child process it supervises and stops on SIGTERM.
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

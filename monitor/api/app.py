@@ -18,6 +18,7 @@ from monitor.api.metrics import Metrics
 from monitor.api.routes import acks, audit, gate, health, limits, status
 from monitor.config import Settings
 from monitor.gate.service import GateService
+from monitor.health import Heartbeat, heartbeat
 from monitor.reports.routes import build_router as reports_router
 from monitor.web.access import DashboardDenied, denied_page, require_read_access
 from monitor.web.dashboard import SECURITY_HEADERS, dashboard_router
@@ -25,8 +26,10 @@ from monitor.web.dashboard import SECURITY_HEADERS, dashboard_router
 API_V1 = "/api/v1"
 
 
-def create_app(settings: Settings, engine: Engine) -> FastAPI:
-    """The status API for `settings` on `engine` (already migrated). Usage: `uvicorn.run(create_app(s, e))`."""
+def create_app(settings: Settings, engine: Engine, *, beat: Heartbeat = heartbeat) -> FastAPI:
+    """The status API for `settings` on `engine` (already migrated). Usage: `uvicorn.run(create_app(s, e))`.
+
+    `beat` is the scheduler's heartbeat `/status` reports (`scheduler_alive`)."""
     service = GateService(settings, engine, fresh_for=settings.api.decision_cache)
 
     @asynccontextmanager
@@ -47,6 +50,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.engine = engine
     app.state.metrics = Metrics(engine)
     app.state.gate = service
+    app.state.heartbeat = beat
     errors.install(app)
     app.add_middleware(HeadAsGet)  # HEAD / (and every GET route) answered, not 405
     app.add_middleware(RequestLimits, settings=settings, max_body_bytes=settings.api.max_body_bytes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,12 +15,14 @@ from monitor.gate.tokens import RANK, find_token, grants
 bearer = HTTPBearer(auto_error=False, description="A token made by `monitor token create`; scopes read < gate < admin.")
 
 
-def require(scope: str) -> Callable[..., ApiToken]:
+def require(scope: str) -> Callable[..., Awaitable[ApiToken]]:
     """A dependency that admits a request whose bearer token has `scope` (or a higher one), else 401/403."""
     if scope not in RANK:
         raise ValueError(f"unknown scope {scope!r}")
 
-    def check(
+    # Async, though it does no I/O: a sync dependency runs in AnyIO's thread pool, a hop to another thread and back
+    # on every request, and under busy poll threads each hop waited for the GIL (py-spy on bench/gate_bench.py).
+    async def check(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> ApiToken:
         if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:

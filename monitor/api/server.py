@@ -1,22 +1,18 @@
-"""Run the status API with uvicorn in a background thread (beside the scheduler, in tests, in the benchmark)."""
+"""Run the status API with uvicorn in a background thread (in the API process of `monitor run`, in `monitor run
+--mode distributed`, in tests and in the benchmark)."""
 
 from __future__ import annotations
 
 import gc
-import logging
 import sys
 import threading
 import time
 
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy.engine import Engine
 
 from monitor.api.limits import DEFAULT_MAX_HEADER_BYTES, HeadLimitedHttpTools
-from monitor.config import Settings
 from monitor.errors import ConfigError
-
-log = logging.getLogger("monitor.api")
 
 STARTUP_TIMEOUT_S = 10.0
 SWITCH_INTERVAL_S = 0.001
@@ -91,18 +87,3 @@ def freeze_heap() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-def serve_status_api(settings: Settings, engine: Engine) -> ApiServer | None:
-    """The status API (gate, health, metrics) on `api.host:api.port`, in a thread beside the scheduler; None when it
-    cannot listen: polls keep running, since losing the API must not stop change detection."""
-    from monitor.api.app import create_app
-
-    try:
-        server = ApiServer(create_app(settings, engine), host=settings.api.host, port=settings.api.port,
-                           freeze_heap=True).start()  # fmt: skip
-    except ConfigError as exc:
-        log.error("%s; the scheduler runs without it", exc)
-        return None
-    log.info("status API listening on %s", server.url)
-    return server

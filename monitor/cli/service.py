@@ -147,7 +147,7 @@ def run(
         return
     configure_logging(logging_level="INFO")
     if once is None:
-        from monitor.api.server import serve_status_api
+        from monitor.api.process import serve_status_api
         from monitor.config import config_file
         from monitor.jobs.scheduler import start_service
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -24,7 +26,7 @@ from monitor.config import Settings
 from monitor.health import HEARTBEAT_EVERY, Heartbeat, heartbeat
 from monitor.jobs.contracts import ContractFileWatch, sync_contract_files
 from monitor.jobs.polls import Poll, polls_for
-from monitor.jobs.reload import CHECK_EVERY_S, ConfigReloader, Live, quiet_apscheduler, reconfigure_app
+from monitor.jobs.reload import CHECK_EVERY_S, ConfigReloader, Live, quiet_apscheduler
 from monitor.jobs.retry import Retries
 from monitor.jobs.runner import mark_interrupted, run_job, slot_for
 from monitor.redact import error_line
@@ -39,8 +41,19 @@ log = logging.getLogger("monitor.scheduler")
 WORKERS = 8  # threads: one slow source (up to the fetcher's 120 s deadline) holds one of them, not the schedule
 JITTER_CAP_S = 60.0  # sources sharing an interval do not all hit their platforms at the same second
 CONTRACT_SYNC_EVERY = timedelta(minutes=1)  # a deploy that changes contract files takes effect within a minute
+JOB_NICE = 10  # how much lower the CPU priority of the job threads is than the status API's (see below)
 
 
+
+
+def lower_priority() -> None:
+    """Run the calling thread (each of the scheduler's job threads) at a lower CPU priority than the status API.
+
+    Polls are throughput work, a gate check is a pipeline waiting: on a saturated CPU the API's process (spawned
+    from the main thread, at normal priority) runs first, while an idle CPU is still all the polls'. On Linux the
+    nice value is per thread, so only these threads are lowered (bench/gate_bench.py measures the effect)."""
+    with contextlib.suppress(OSError):  # a platform that refuses it runs the jobs at normal priority
+        os.nice(JOB_NICE)
 
 
 def jitter_s(every: timedelta) -> float:
@@ -79,7 +92,7 @@ def build_scheduler(
     now = now or utcnow()
     quiet_apscheduler()
     scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(workers)},
+        executors={"default": ThreadPoolExecutor(workers, pool_kwargs={"initializer": lower_priority})},
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
         timezone=UTC,
     )
@@ -210,7 +223,7 @@ def start_service(
     run_once_first: bool = True,
     stop: threading.Event | None = None,
     beat: Heartbeat = heartbeat,
-    serve_api: Callable[[Settings, Engine], Any] | None = None,
+    serve_api: Callable[[Settings, Engine, Heartbeat], Any] | None = None,
     config_path: Path | None = None,
     reload: threading.Event | None = None,
     policy: FetchPolicy | None = None,
@@ -222,6 +235,10 @@ def start_service(
     A kill at any moment is safe: each source's poll is one unit of work, and slots are claimed in the database,
     so a restart neither loses a committed result nor records a change twice. With `config_path`, the file is
     reloaded on SIGHUP (or when `reload` is set) and whenever its content changes.
+
+    `serve_api(settings, engine, beat)` starts the status API (`monitor run` passes monitor.api.process's, a child
+    process) and returns None or an object with `reconfigure(settings)`, `supervise()` (called here about five
+    times a second: it restarts an API that died) and `stop()`.
     """
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -242,19 +259,21 @@ def start_service(
             scheduler.start()
             targets = sum(1 for job in scheduler.get_jobs() if ":" in job.id)  # `<job>:<target>` ids
             log.info("scheduler started: %d job(s) on sources and sandboxes", targets)
-            api = serve_api(settings, engine) if serve_api else None  # the command composes the API in
+            api = serve_api(settings, engine, beat) if serve_api else None  # the command composes the API in
             reloader = None
             if config_path is not None:
 
                 def apply(new: Settings) -> None:
                     apply_settings(scheduler, new)
                     if api is not None:
-                        reconfigure_app(api.app, new)
+                        api.reconfigure(new)
 
                 reloader = ConfigReloader(config_path, settings, apply)
             try:
                 checked = time.monotonic()
                 while not stop.wait(0.2):  # a timed wait keeps the main thread responsive to signals
+                    if api is not None:
+                        api.supervise()
                     if reloader is not None and (reload.is_set() or time.monotonic() - checked >= CHECK_EVERY_S):
                         if reload.is_set():
                             reload.clear()

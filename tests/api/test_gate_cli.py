@@ -135,7 +135,7 @@ def test_local_database_ack_and_token_commands(service: Service) -> None:
 
 
 def test_monitor_run_serves_the_api_beside_the_scheduler(tmp_path: Path) -> None:
-    from monitor.api.server import serve_status_api
+    from monitor.api.process import serve_status_api
     from monitor.jobs.scheduler import Heartbeat, start_service
 
     url = f"sqlite:///{tmp_path / 'svc.db'}"

@@ -147,3 +147,23 @@ def test_the_service_upgrades_the_database_runs_and_stops_when_asked(
     assert not service.is_alive() and not failures
     assert beat.is_alive()
     engine.dispose()
+
+
+def test_jobs_run_at_a_lower_cpu_priority_than_the_thread_that_starts_the_api(tmp_path: Path, fetcher: Fetcher) -> None:
+    import os
+
+    from monitor.jobs.scheduler import JOB_NICE
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'monitor.db'}")
+    scheduler = build_scheduler(settings_for(tmp_path, "sqlite://", {}), engine, fetcher)
+    seen: list[int] = []
+    scheduler.add_job(lambda: seen.append(os.getpriority(os.PRIO_PROCESS, 0)), id="probe")  # this thread's nice
+    scheduler.start()
+    try:
+        wait_for(lambda: bool(seen))
+    finally:
+        scheduler.shutdown(wait=True)
+        engine.dispose()
+    # The main thread, which spawns the API's process, keeps its priority (Linux: nice is per thread).
+    main = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen == [min(19, main + JOB_NICE)]

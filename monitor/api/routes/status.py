@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from monitor.api.auth import require
 from monitor.api.deps import MAX_ID, EngineDep, Limit, OptionalName, SessionDep, SettingsDep
@@ -22,6 +22,7 @@ from monitor.api.schemas import (
     SourceStatus,
     StatusPublic,
 )
+from monitor.health import Heartbeat
 from monitor.jobs.contracts import contract_status
 from monitor.store import queries
 from monitor.store.models import Change, ContractRun, FeedEntry, utcnow
@@ -36,10 +37,9 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 @router.get("/status", response_model=StatusPublic)
-def status(session: SessionDep, settings: SettingsDep) -> StatusPublic:
+def status(request: Request, session: SessionDep, settings: SettingsDep) -> StatusPublic:
     """Every configured source (and any stored one) with its health, and every sandbox's latest contract run."""
-    from monitor.health import heartbeat
-
+    heartbeat: Heartbeat = request.app.state.heartbeat
     rows = {s.id: s for s in queries.list_sources(session=session)}
     configured = {f"{p}/{n}": ("spec", p) for p, n, _ in settings.spec_sources()}
     configured |= {f"{p}/{n}": (f.kind, p) for p, n, f in settings.feed_sources()}
