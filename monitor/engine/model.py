@@ -113,9 +113,7 @@ class Spec:
     events: dict[str, Operation] = field(default_factory=dict)
     # what is wrong with the document but was read anyway: (kind, location, detail), e.g. a $ref to nothing
     defects: list[tuple[str, str, str]] = field(default_factory=list)
-    # every distinct $ref of `root`, found once by the loader (on the file's bytes, so a `$ref` given twice in one
-    # object adds the value the parser dropped; refs are only looked up, so an extra one changes no result)
-    refs: set[str] | None = None
+    refs: set[str] | None = None  # every distinct $ref of `root`, found once by the loader
 
     @property
     def info(self) -> dict[str, str]:

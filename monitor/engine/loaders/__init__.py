@@ -8,7 +8,7 @@ from monitor.engine._gc import paused_gc
 from monitor.engine.errors import SpecError
 from monitor.engine.loaders.documents import parse_document
 from monitor.engine.loaders.lenient import repair
-from monitor.engine.loaders.refs import Resolver, check_refs, find_dangling, scannable, serialise, unique_refs_in
+from monitor.engine.loaders.refs import Resolver, check_refs, find_dangling, serialise, unique_refs_in
 from monitor.engine.loaders.specs import build_spec
 from monitor.engine.model import Spec
 
@@ -37,13 +37,8 @@ def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_e
     """Normalise a spec held in memory (fetched by the service, say); `name` appears in errors."""
     with paused_gc():  # its full collections would walk every parsed node again and again
         root = parse_document(data, name)
-        # the ref scan and the repair check read the document as JSON bytes: the file's own when they answer
-        # on them as on orjson's (`scannable`), else serialised once for both
-        serialised = scannable(data)
-        refs = _refs_of_file(root, serialised)
-        if refs is None:
-            serialised = serialise(root)
-            refs = unique_refs_in(root, serialised)
+        serialised = serialise(root)  # once: the ref scans and the repair check all read it
+        refs = unique_refs_in(root, serialised)
         bundled = check_refs(root, base or Path(name), allow_external=allow_external_refs, refs=refs)
         if bundled is not root:  # sibling files were bundled in: their refs too
             root, serialised = bundled, serialise(bundled)
@@ -58,16 +53,3 @@ def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_e
             spec.defects.append(("malformed-value", "#/info", "no `info.version`: the document does not state its version"))
         spec.defects.extend(("dangling-ref", where, ref) for where, ref in find_dangling(root, name, refs))
         return spec
-
-
-def _refs_of_file(root: object, data: bytes | None) -> set[str] | None:
-    """The distinct refs found on the file's own bytes, or None when orjson's bytes must be scanned instead:
-    a ref value that is not valid UTF-8 (the parser replaced it), or an external ref, which may be the earlier
-    of a `$ref` given twice in one object (the parser keeps the last) and would have bundling begin."""
-    if data is None:
-        return None
-    try:
-        refs = unique_refs_in(root, data)
-    except ValueError:
-        return None
-    return refs if all(ref.startswith("#") for ref in refs) else None

@@ -12,14 +12,12 @@ Anything else malformed is left as it is (and compared as written). Each repair 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 _JSON_TYPES = {"string", "integer", "number", "boolean", "array", "object"}
 _OBJECT_KEYS = ("properties", "patternProperties", "headers", "content", "responses", "schemas", "securitySchemes",
                 "definitions", "securityDefinitions")  # fmt: skip
-_ITEMS_STRING = re.compile(rb'"items"[ \t\r\n]*:[ \t\r\n]*"')
-_EMPTY_LIST = re.compile(rb"\[[ \t\r\n]*\]")
+_EMPTY_LIST = b'":[]'
 _SKIP = ("example", "examples", "default", "enum", "const", "x-bundled")  # values, not schemas
 
 
@@ -49,26 +47,16 @@ def repair(root: Any, serialised: bytes | None) -> list[tuple[str, str, str]]:
 
 
 def _is_suspect(data: bytes) -> bool:
-    """A quick test on the document as JSON bytes (C searches): may any repair be needed?
-
-    `data` is orjson's compact form or the file's own bytes (`refs.scannable`), so whitespace may sit around ":".
-    """
-    if _ITEMS_STRING.search(data):
+    """A quick test on the serialised document (byte search at C speed): may any repair be needed?"""
+    if b'"items":"' in data:
         return True
     keys = {key.encode() for key in _OBJECT_KEYS}
-    for match in _EMPTY_LIST.finditer(data):  # `"security": []` is common and fine: look at the key before
-        end = _skip_space_back(data, match.start())
-        if end > 0 and data[end - 1] == ord(":"):
-            end = _skip_space_back(data, end - 1)
-            if end > 0 and data[end - 1] == ord('"') and data[data.rfind(b'"', 0, end - 1) + 1 : end - 1] in keys:
-                return True
+    at = data.find(_EMPTY_LIST)
+    while at >= 0:  # `"security":[]` is common and fine: look at the key before each `[]`
+        if data[data.rfind(b'"', 0, at) + 1 : at] in keys:
+            return True
+        at = data.find(_EMPTY_LIST, at + 1)
     return False
-
-
-def _skip_space_back(data: bytes, end: int) -> int:
-    while end > 0 and data[end - 1] in b" \t\r\n":
-        end -= 1
-    return end
 
 
 def lift_required_flags(schema: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, bool]]]:

@@ -11,13 +11,9 @@ import orjson
 
 from monitor.engine.errors import RefusedInput, SpecError
 
-# On compact JSON (orjson's) or on the bytes a JSON file was parsed from, where JSON whitespace may sit around ":"
-_REF_VALUE = re.compile(rb'"\$ref"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_REF_PLAIN = re.compile(rb'"\$ref"\s*:\s*"([^"]*)"')  # 10x faster; exact when no ref holds an escape (all real ones)
-_JSON_START = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*[{\[]")
+_REF_VALUE = re.compile(rb'"\$ref":"((?:[^"\\]|\\.)*)"')
+_REF_PLAIN = re.compile(rb'"\$ref":"([^"]*)"')  # 10x faster; exact when no ref holds an escape (all real ones)
 _REF_KEY = b'"$ref":"'
-# `\u00XX` escapes that may spell a key the scans look for: `$` and the ASCII letters, hex in either case
-_KEY_ESCAPES = frozenset(form % c for c in b"$ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" for form in (b"%02x", b"%02X"))
 MAX_REF_CHAIN = 64  # a chain of refs to refs longer than this is a loop or an attack
 
 
@@ -46,32 +42,8 @@ def serialise(node: Any) -> bytes | None:
         return None
 
 
-def scannable(data: bytes) -> bytes | None:
-    """`data` itself when the byte scans (refs here, `lenient.repair`'s test) may read the file as it was parsed.
-
-    Serialising the parsed document again only for them cost ~14 ms on a 7 MB spec. The scans allow JSON
-    whitespace around ":", so the file's bytes answer as orjson's would, unless a key is written with a `\\u`
-    escape of an ASCII letter or `$` (`"\\u0024ref"`): then None, and the caller serialises. YAML gives None.
-    """
-    if not _JSON_START.match(data):
-        return None
-    at = data.find(b"\\u00")
-    while at >= 0:  # non-ASCII escapes (`\\u00e9`) are common in descriptions and harmless
-        if data[at + 4 : at + 6] in _KEY_ESCAPES:
-            return None
-        at = data.find(b"\\u00", at + 4)
-    return data
-
-
 def unique_refs_in(node: Any, serialised: bytes | None = None) -> set[str]:
-    """The distinct `$ref` strings inside `node` (a whole document has thousands of refs but few distinct ones).
-
-    `serialised` is `node` as JSON: orjson's bytes, or the file's own (`scannable`). On a file's bytes a value
-    not valid UTF-8 (the parser replaced it) raises a ValueError, and the loader serialises instead. A `$ref`
-    given twice in one object (the parser keeps the last) adds the earlier value too: a local ref is only looked
-    up (`find_dangling` reports a holder it finds in the tree; `clean_refs` is asked about refs the tree holds),
-    and an external one makes the loader scan orjson's bytes again before anything is bundled.
-    """
+    """The distinct `$ref` strings inside `node` (a whole document has thousands of refs but few distinct ones)."""
     data = serialised if serialised is not None else serialise(node)
     if data is None:
         return set(_walk_refs(node))
