@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.engine.loaders.lenient import lift_required_flags, required_flag_detail
-from monitor.engine.loaders.refs import DANGLING, Resolver, refs_in
+from monitor.engine.loaders.refs import DANGLING, Resolver, plain_refs_in, refs_in
 from monitor.engine.rules import SCHEMA_CHECKS
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, check_ambiguous_split, match_branches, wrapped_side
@@ -83,6 +83,8 @@ class SchemaComparer:
         self._scopes: dict[ComponentKey, _Scope] = {}
         self._clean: set[str] | None = None
         self._refs: dict[int, tuple[Any, list[str]]] = {}
+        self._same: dict[int, tuple[Any, bool]] = {}
+        self._clean_bytes: set[bytes] | None = None
         self._reach_memo: dict[ComponentKey, frozenset[ComponentKey]] = {}
 
     # -- identical subtrees -------------------------------------------------------------------
@@ -123,7 +125,24 @@ class SchemaComparer:
             return False
         if not isinstance(old, (dict, list)):
             return True
-        return self.clean_refs().issuperset(self.refs_of(old))
+        cached = self._same.get(id(old))
+        if cached is None:  # the node is kept with its answer, as in refs_of
+            cached = self._same[id(old)] = (old, self._refs_clean(old))
+        return cached[1]
+
+    def _refs_clean(self, node: Any) -> bool:
+        """Whether every ref inside `node` is clean, tested on its refs as bytes.
+
+        Thousands of nodes are asked this per diff (most of them equal but holding some ref): testing their refs
+        as bytes against the clean refs as bytes skips decoding each one and building lists.
+        """
+        found = plain_refs_in(node)
+        if found is None:  # an escape inside a ref, or too deep: the exact refs
+            return self.clean_refs().issuperset(self.refs_of(node))
+        if self._clean_bytes is None:
+            # surrogatepass: a lone surrogate (from a YAML escape) gives bytes orjson never writes, never a match
+            self._clean_bytes = {ref.encode("utf-8", "surrogatepass") for ref in self.clean_refs()}
+        return self._clean_bytes.issuperset(found)
 
     # -- the walk -------------------------------------------------------------------------------
     def compare(self, old: Any, new: Any, place: Place) -> list[Finding]:
