@@ -161,6 +161,10 @@ class SchemaComparer:
     def _walk(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         if depth > MAX_DEPTH or self.same(old, new):
             return
+        self._walk_changed(old, new, place, depth, scope)
+
+    def _walk_changed(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
+        """`_walk` of a pair known not to be the same (its caller asked, before it built the place)."""
         old_ref, new_ref = _ref(old), _ref(new)
         if new_ref is not None:
             place = Place(
@@ -278,10 +282,14 @@ class SchemaComparer:
                 return self._child(place, name) if ref is None else self._component_child(place, ref, name)
 
             out.extend(check_properties(pair, old_props, new_props, self.old.deref, self.new.deref, child))
-            for name in old_props.keys() & new_props.keys():
-                self._walk(old_props[name], new_props[name], child(name), depth + 1, scope)
-        if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
-            self._walk(old["items"], new["items"], self._nested(place, "items", "[]"), depth + 1, scope)
+            if depth < MAX_DEPTH:
+                for name in old_props.keys() & new_props.keys():
+                    o, n = old_props[name], new_props[name]
+                    if not self.same(o, n):  # most properties are: their place is not built
+                        self._walk_changed(o, n, child(name), depth + 1, scope)
+        o, n = old.get("items"), new.get("items")
+        if isinstance(o, dict) and isinstance(n, dict) and depth < MAX_DEPTH and not self.same(o, n):
+            self._walk_changed(o, n, self._nested(place, "items", "[]"), depth + 1, scope)
         for key in ("additionalProperties",):
             if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
                 self._walk(old[key], new[key], self._nested(place, key, "{}"), depth + 1, scope)
