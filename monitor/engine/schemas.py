@@ -9,6 +9,7 @@ Two things keep it fast and keep one root cause to one finding:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,7 @@ class SchemaComparer:
         self._same: dict[int, tuple[Any, bool]] = {}
         self._clean_bytes: set[bytes] | None = None
         self._reach_memo: dict[ComponentKey, frozenset[ComponentKey]] = {}
+        self._findings_memo: dict[ComponentKey, list[Finding]] = {}  # as final as _reach_memo's answers
 
     # -- identical subtrees -------------------------------------------------------------------
     def clean_refs(self) -> set[str]:
@@ -182,9 +184,18 @@ class SchemaComparer:
         self._compare_resolved(self.old.deref(old), self.new.deref(new), place, 0, inner)
 
     def _reachable_findings(self, start: set[ComponentKey]) -> list[Finding]:
+        if len(start) == 1:  # the usual case: one component, reached from many operations, answered once
+            (key,) = start
+            known = self._findings_memo.get(key)
+            if known is None:
+                known = self._findings_memo[key] = self._sorted_findings(self._reach(key))
+            return known
         found: set[ComponentKey] = set()
         for key in start:
             found |= self._reach(key)
+        return self._sorted_findings(found)
+
+    def _sorted_findings(self, found: Iterable[ComponentKey]) -> list[Finding]:
         return [f for key in sorted(found, key=repr) for f in self._scopes[key].findings]
 
     def _reach(self, start: ComponentKey) -> frozenset[ComponentKey]:
