@@ -9,11 +9,12 @@ Two things keep it fast and keep one root cause to one finding:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.engine.loaders.lenient import lift_required_flags, required_flag_detail
-from monitor.engine.loaders.refs import DANGLING, Resolver, refs_in
+from monitor.engine.loaders.refs import DANGLING, Resolver, plain_refs_in, refs_in
 from monitor.engine.rules import SCHEMA_CHECKS
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, check_ambiguous_split, match_branches, wrapped_side
@@ -83,7 +84,10 @@ class SchemaComparer:
         self._scopes: dict[ComponentKey, _Scope] = {}
         self._clean: set[str] | None = None
         self._refs: dict[int, tuple[Any, list[str]]] = {}
+        self._same: dict[int, tuple[Any, bool]] = {}
+        self._clean_bytes: set[bytes] | None = None
         self._reach_memo: dict[ComponentKey, frozenset[ComponentKey]] = {}
+        self._findings_memo: dict[ComponentKey, list[Finding]] = {}  # as final as _reach_memo's answers
 
     # -- identical subtrees -------------------------------------------------------------------
     def clean_refs(self) -> set[str]:
@@ -123,7 +127,24 @@ class SchemaComparer:
             return False
         if not isinstance(old, (dict, list)):
             return True
-        return self.clean_refs().issuperset(self.refs_of(old))
+        cached = self._same.get(id(old))
+        if cached is None:  # the node is kept with its answer, as in refs_of
+            cached = self._same[id(old)] = (old, self._refs_clean(old))
+        return cached[1]
+
+    def _refs_clean(self, node: Any) -> bool:
+        """Whether every ref inside `node` is clean, tested on its refs as bytes.
+
+        Thousands of nodes are asked this per diff (most of them equal but holding some ref): testing their refs
+        as bytes against the clean refs as bytes skips decoding each one and building lists.
+        """
+        found = plain_refs_in(node)
+        if found is None:  # an escape inside a ref, or too deep: the exact refs
+            return self.clean_refs().issuperset(self.refs_of(node))
+        if self._clean_bytes is None:
+            # surrogatepass: a lone surrogate (from a YAML escape) gives bytes orjson never writes, never a match
+            self._clean_bytes = {ref.encode("utf-8", "surrogatepass") for ref in self.clean_refs()}
+        return self._clean_bytes.issuperset(found)
 
     # -- the walk -------------------------------------------------------------------------------
     def compare(self, old: Any, new: Any, place: Place) -> list[Finding]:
@@ -142,6 +163,10 @@ class SchemaComparer:
     def _walk(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         if depth > MAX_DEPTH or self.same(old, new):
             return
+        self._walk_changed(old, new, place, depth, scope)
+
+    def _walk_changed(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
+        """`_walk` of a pair known not to be the same (its caller asked, before it built the place)."""
         old_ref, new_ref = _ref(old), _ref(new)
         if new_ref is not None:
             place = Place(
@@ -159,9 +184,18 @@ class SchemaComparer:
         self._compare_resolved(self.old.deref(old), self.new.deref(new), place, 0, inner)
 
     def _reachable_findings(self, start: set[ComponentKey]) -> list[Finding]:
+        if len(start) == 1:  # the usual case: one component, reached from many operations, answered once
+            (key,) = start
+            known = self._findings_memo.get(key)
+            if known is None:
+                known = self._findings_memo[key] = self._sorted_findings(self._reach(key))
+            return known
         found: set[ComponentKey] = set()
         for key in start:
             found |= self._reach(key)
+        return self._sorted_findings(found)
+
+    def _sorted_findings(self, found: Iterable[ComponentKey]) -> list[Finding]:
         return [f for key in sorted(found, key=repr) for f in self._scopes[key].findings]
 
     def _reach(self, start: ComponentKey) -> frozenset[ComponentKey]:
@@ -259,10 +293,14 @@ class SchemaComparer:
                 return self._child(place, name) if ref is None else self._component_child(place, ref, name)
 
             out.extend(check_properties(pair, old_props, new_props, self.old.deref, self.new.deref, child))
-            for name in old_props.keys() & new_props.keys():
-                self._walk(old_props[name], new_props[name], child(name), depth + 1, scope)
-        if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
-            self._walk(old["items"], new["items"], self._nested(place, "items", "[]"), depth + 1, scope)
+            if depth < MAX_DEPTH:
+                for name in old_props.keys() & new_props.keys():
+                    o, n = old_props[name], new_props[name]
+                    if not self.same(o, n):  # most properties are: their place is not built
+                        self._walk_changed(o, n, child(name), depth + 1, scope)
+        o, n = old.get("items"), new.get("items")
+        if isinstance(o, dict) and isinstance(n, dict) and depth < MAX_DEPTH and not self.same(o, n):
+            self._walk_changed(o, n, self._nested(place, "items", "[]"), depth + 1, scope)
         for key in ("additionalProperties",):
             if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
                 self._walk(old[key], new[key], self._nested(place, key, "{}"), depth + 1, scope)

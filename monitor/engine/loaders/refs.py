@@ -34,6 +34,19 @@ def refs_in(node: Any) -> list[str]:
     return found
 
 
+def plain_refs_in(node: Any) -> list[bytes] | None:
+    """The `$ref` values inside `node` as the UTF-8 bytes orjson writes (a ref's `str.encode()`), undecoded.
+
+    None when a value holds an escape or `node` nests deeper than orjson goes: then `refs_in` answers.
+    """
+    try:
+        data = orjson.dumps(node)
+    except TypeError:
+        return None
+    found = _REF_PLAIN.findall(data)  # alone: a `"$ref":"` test first would scan the bytes twice
+    return None if b"\\" in b"".join(found) else found
+
+
 def serialise(node: Any) -> bytes | None:
     """The document as compact JSON bytes, or None when it nests beyond orjson's limit (hostile input)."""
     try:
