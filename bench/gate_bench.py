@@ -317,22 +317,14 @@ def bench(name: str, url: str, args: argparse.Namespace) -> None:
 def bench_polls_in_api_process(name: str, url: str, args: argparse.Namespace) -> None:
     """The same open loop while poll cycles of `--poll-sources` unchanged sources run in the API's own process
     (the arrangement before `monitor run` gave the API a process of its own)."""
-    import multiprocessing as mp
-
     import yaml
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    import poll_bench
-
-    body = min(poll_bench.SELLERS.glob("*.json"), key=lambda p: p.stat().st_size)
-    ports: Any = mp.get_context("spawn").Queue()
-    host = mp.get_context("spawn").Process(target=poll_bench.serve, args=(ports, str(body)), daemon=True)
-    host.start()
+    host, spec_port = _start_spec_host()
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         config, status = Path(folder) / "monitor.yaml", Path(folder) / "cycles.txt"
         config.write_text(yaml.safe_dump(config_for(url, port, args.decision_cache)), encoding="utf-8")
-        poll = [str(ports.get(timeout=30)), str(args.poll_sources), str(status), str(args.poll_workers)]
+        poll = [str(spec_port), str(args.poll_sources), str(status), str(args.poll_workers)]
         child = subprocess.Popen([sys.executable, __file__, "serve", str(config), *poll])
         try:
             _wait_for(port)
@@ -365,22 +357,13 @@ def bench_polls_in_api_process(name: str, url: str, args: argparse.Namespace) ->
 
 def bench_during_polls(name: str, url: str, args: argparse.Namespace) -> None:
     """The same open loop against `monitor run` on the store, while its scheduler polls `--poll-sources` sources."""
-    import multiprocessing as mp
-
     import yaml
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    import poll_bench
-
-    body = min(poll_bench.SELLERS.glob("*.json"), key=lambda p: p.stat().st_size)
-    ports: Any = mp.get_context("spawn").Queue()
-    host = mp.get_context("spawn").Process(target=poll_bench.serve, args=(ports, str(body)), daemon=True)
-    host.start()
+    host, spec_port = _start_spec_host()
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         config, log = Path(folder) / "monitor.yaml", Path(folder) / "service.log"
         data = config_for(url, port, args.decision_cache)
-        spec_port = ports.get(timeout=30)
         data["platforms"]["bench"] = {"specs": {
             f"poll-{i:04d}": {"url": f"http://127.0.0.1:{spec_port}/specs/{i}.json", "every": args.poll_every}
             for i in range(args.poll_sources)}}  # fmt: skip
@@ -421,6 +404,20 @@ def bench_during_polls(name: str, url: str, args: argparse.Namespace) -> None:
         f"polls finished meanwhile: {polls} ({polls_s:.0f}/s; {outcomes}); the answer: {answer}"
     )
     print(f"[{name}] load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def _start_spec_host() -> tuple[Any, int]:
+    """bench/poll_bench.py's spec host (304 once seeded) in a child process: the process and its port."""
+    import multiprocessing as mp
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import poll_bench
+
+    body = min(poll_bench.SELLERS.glob("*.json"), key=lambda p: p.stat().st_size)
+    ports: Any = mp.get_context("spawn").Queue()
+    host = mp.get_context("spawn").Process(target=poll_bench.serve, args=(ports, str(body)), daemon=True)
+    host.start()
+    return host, int(ports.get(timeout=30))
 
 
 def _answer(port: int) -> str:

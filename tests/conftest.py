@@ -33,6 +33,8 @@ from collections.abc import Iterator  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
+from tests.e2e.servers import Host, running_host  # noqa: E402
+
 PG_ADMIN_URL = os.environ.get("MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -105,3 +107,13 @@ def db(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+# -- network peers --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def host() -> Iterator[Host]:
+    """A real HTTP server on 127.0.0.1 serving what a test puts on it (tests/e2e/servers.py)."""
+    with running_host() as h:
+        yield h

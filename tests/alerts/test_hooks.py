@@ -21,7 +21,7 @@ from monitor.store.models import Alert
 from monitor.store.session import session_scope
 from tests.alerts.fake_slack import TOKEN, FakeSlack
 from tests.conftest import require_corpus
-from tests.e2e.servers import Host, running_host
+from tests.e2e.servers import Host
 from tests.e2e.test_feed_polling import rss
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -30,12 +30,6 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 def spec(paths: list[str]) -> bytes:
     ops = {p: {"get": {"operationId": p.strip("/"), "responses": {"200": {"description": "ok"}}}} for p in paths}
     return json.dumps({"swagger": "2.0", "info": {"title": "Orders", "version": "v0"}, "paths": ops}).encode()
-
-
-@pytest.fixture
-def host() -> Iterator[Host]:
-    with running_host() as h:
-        yield h
 
 
 @pytest.fixture

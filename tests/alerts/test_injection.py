@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from monitor.alerts.dispatcher import Dispatcher
@@ -21,7 +19,7 @@ from monitor.sources.feed_poll import poll_feed
 from monitor.sources.fetcher import Fetcher, FetchPolicy
 from monitor.store.models import Alert
 from tests.alerts.fake_slack import TOKEN, FakeSlack
-from tests.e2e.servers import Host, running_host
+from tests.e2e.servers import Host
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 # The finding's own example, and its cousins: a link that closes itself early, a mention, a foreign scheme.
@@ -62,12 +60,6 @@ def assert_harmless(text: str) -> None:
         assert bar and re.fullmatch(r"https?://[^\s|<>]+", url), inner
         assert "<" not in label and "|" not in label
     assert "<!" not in text and "<@" not in text and "<#" not in text
-
-
-@pytest.fixture
-def host() -> Iterator[Host]:
-    with running_host() as h:
-        yield h
 
 
 def test_a_hostile_feed_reaches_slack_escaped_with_only_web_links(

@@ -22,19 +22,13 @@ from monitor.store import queries
 from monitor.store.models import Source
 from monitor.store.session import session_scope
 from tests.conftest import require_corpus
-from tests.e2e.servers import Host, running_host
+from tests.e2e.servers import Host
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def corpus_file(relative: str) -> Path:
     return require_corpus() / relative
-
-
-@pytest.fixture
-def host() -> Iterator[Host]:
-    with running_host() as h:
-        yield h
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from monitor.store import queries
 from monitor.store.models import Change, Contract, Source, SpecSnapshot
 from monitor.store.session import session_scope
 from tests.conftest import require_corpus
-from tests.e2e.servers import Host, running_host
+from tests.e2e.servers import Host
 
 AMAZON = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "amazon"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -30,12 +30,6 @@ def version(model: str, prefix: str) -> bytes:
     require_corpus()
     (path,) = (AMAZON / model).glob(f"{prefix}_*.json")
     return path.read_bytes()
-
-
-@pytest.fixture
-def host() -> Iterator[Host]:
-    with running_host() as h:
-        yield h
 
 
 @pytest.fixture

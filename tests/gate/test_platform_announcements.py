@@ -21,17 +21,11 @@ from monitor.sources.fetcher import Fetcher, FetchPolicy
 from monitor.sources.specs import poll_spec
 from monitor.store import queries
 from monitor.store.session import session_scope
-from tests.e2e.servers import Host, running_host
+from tests.e2e.servers import Host
 
 TESTS = Path(__file__).resolve().parent.parent
 PAGES = TESTS / "sources" / "fixtures" / "platforms"
 V1_CONTRACT = TESTS / "sandbox" / "platforms" / "shopee-order-sync-v1.yaml"
-
-
-@pytest.fixture
-def host() -> Iterator[Host]:
-    with running_host() as h:
-        yield h
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from monitor.store.models import AnnouncedLimit, FeedEntry
 from monitor.store.session import session_scope
 from tests.cli.inprocess import run_monitor
 from tests.conftest import require_corpus
-from tests.e2e.servers import Host, running_host
+from tests.e2e.servers import Host
 from tests.e2e.test_feed_polling import rss
 from tests.e2e.test_spec_polling import poll, version
 
@@ -64,12 +63,6 @@ def test_hostile_text_is_bounded() -> None:
     assert extract_limits("rate limit " + "9" * 100_000 + " requests per second getOrders") == []  # past the bound
     (huge,) = extract_limits("getOrders rate limit " + "9" * 400 + " requests per second")
     assert huge.rate is None  # 1e400 is no figure
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[Host]:
-    with running_host() as h:
-        yield h
 
 
 def test_an_announced_cut_below_the_need_fails_the_gate_naming_the_announcement(

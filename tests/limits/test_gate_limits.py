@@ -21,18 +21,12 @@ from monitor.gate.waivers import create_waiver
 from monitor.sources.fetcher import Fetcher, FetchPolicy
 from monitor.store import queries
 from monitor.store.session import session_scope
-from tests.e2e.servers import Host, running_host
+from tests.e2e.servers import Host
 from tests.e2e.test_spec_polling import poll, version
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SOURCE = "amazon-sp-api/orders-v0"
 BEFORE, AFTER = "7c7d355d", "15d2d98d"  # consecutive ordersV0 versions in the corpus: 2021-04-15, 2022-05-18
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[Host]:
-    with running_host() as h:
-        yield h
 
 
 @pytest.fixture(scope="module")

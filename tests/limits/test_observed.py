@@ -29,18 +29,12 @@ from monitor.sandbox.suite import run_platform_suite
 from monitor.sources.fetcher import Fetcher, FetchPolicy
 from monitor.store.models import ObservedLimit
 from monitor.store.session import session_scope
-from tests.e2e.servers import Host, running_host
+from tests.e2e.servers import Host
 from tests.e2e.test_spec_polling import poll, version
 from tests.sandbox.test_runner import serving
 
 pytestmark = pytest.mark.corpus
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[Host]:
-    with running_host() as h:
-        yield h
 
 
 @pytest.fixture(scope="module")
