@@ -445,8 +445,10 @@ def _polled(url: str, *, since: float | None) -> tuple[int, str]:
             if since is None:
                 query = "SELECT count(*) FROM source WHERE id LIKE 'bench/%' AND last_success_at IS NOT NULL"
                 return int(conn.execute(text(query)).scalar_one()), ""
-            query = text("SELECT status, count(*) FROM jobrun WHERE target LIKE 'bench/%' AND finished_at >= :since "
-                         "GROUP BY status").bindparams(bindparam("since", type_=DateTime(timezone=True)))
+            query = text(
+                "SELECT status, count(*) FROM jobrun WHERE target LIKE 'bench/%' AND finished_at >= :since "
+                "GROUP BY status"
+            ).bindparams(bindparam("since", type_=DateTime(timezone=True)))
             rows = conn.execute(query, {"since": datetime.fromtimestamp(since, UTC)}).all()
     finally:
         engine.dispose()
@@ -496,14 +498,25 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--decision-cache", default="5s", help="api.decision_cache; 0s evaluates on every request")
-    parser.add_argument("--poll-sources", type=int, default=1000,
-                        help="measure again while `monitor run` polls this many more unchanged sources (0: skip)")
-    parser.add_argument("--poll-every", default="2s",
-                        help="their polling interval in that service (2s: more than it can poll here, so back to back)")
-    parser.add_argument("--polls-in-api-process", action="store_true",
-                        help="instead, poll cycles back to back in the API's own process (before issue 16)")
-    parser.add_argument("--poll-workers", type=int, default=8,
-                        help="threads of those poll cycles (run_cycle's; `monitor run` has 8)")
+    parser.add_argument(
+        "--poll-sources",
+        type=int,
+        default=1000,
+        help="measure again while `monitor run` polls this many more unchanged sources (0: skip)",
+    )
+    parser.add_argument(
+        "--poll-every",
+        default="2s",
+        help="their polling interval in that service (2s: more than it can poll here, so back to back)",
+    )
+    parser.add_argument(
+        "--polls-in-api-process",
+        action="store_true",
+        help="instead, poll cycles back to back in the API's own process (before issue 16)",
+    )
+    parser.add_argument(
+        "--poll-workers", type=int, default=8, help="threads of those poll cycles (run_cycle's; `monitor run` has 8)"
+    )
     args = parser.parse_args()
     if args.database in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as folder:

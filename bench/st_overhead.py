@@ -129,13 +129,17 @@ def main() -> None:
     for name, runs in samples.items():
         times = [s for s, _ in runs]
         medians[name] = statistics.median(times)
-        print(f"{name:<14} {medians[name]:>9.3f} {min(times):>7.3f} {max(times):>7.3f} {max(r for _, r in runs):>12.1f}")
+        print(
+            f"{name:<14} {medians[name]:>9.3f} {min(times):>7.3f} {max(times):>7.3f} {max(r for _, r in runs):>12.1f}"
+        )
     overhead = (medians["monitor test"] - medians["st run"]) / medians["st run"] * 100
     print(f"cases sent by monitor test: {cases.get('monitor test', '?')}")
     print(f"overhead of monitor test against st run: {overhead:+.1f}% (target: within 10%)")
     bare, ours = (statistics.median(engine_times[k]) for k in ("schemathesis engine", "run_suite"))
-    print(f"in one process (imports warm): schemathesis engine alone {bare:.3f} s, our run_suite {ours:.3f} s, "
-          f"overhead {(ours - bare) / bare * 100:+.1f}%")
+    print(
+        f"in one process (imports warm): schemathesis engine alone {bare:.3f} s, our run_suite {ours:.3f} s, "
+        f"overhead {(ours - bare) / bare * 100:+.1f}%"
+    )
 
 
 def in_process(source: Path, url: str, runs: int) -> dict[str, list[float]]:

@@ -48,7 +48,11 @@ def write_capture(target: Path, count: int) -> None:
     for i in range(count):
         method, path, status, answer = cases[i % len(cases)]
         order = f"902-{1000000 + i:07d}-{(i * 7919) % 10000000:07d}"
-        url = "https://sellingpartnerapi-na.amazon.com" + path.replace("{orderId}", order) + "?MarketplaceIds=ATVPDKIKX0DER"
+        url = (
+            "https://sellingpartnerapi-na.amazon.com"
+            + path.replace("{orderId}", order)
+            + "?MarketplaceIds=ATVPDKIKX0DER"
+        )
         entries.append({
             "startedDateTime": f"2026-12-01T10:{(i // 60) % 60:02d}:{i % 60:02d}Z",
             "request": {"method": method, "url": url, "headers": [{"name": "x-amz-access-token", "value": "Atza|t"}]},
@@ -71,7 +75,10 @@ def phase(name: str, capture: Path, contract: Path) -> dict[str, Any]:
     if name == "learn":
         learned = learn(lambda: read_captures([capture]), platform="amazon", name="orders")
         contract.write_bytes(orjson.dumps(learned.document))
-        result = {"exchanges": learned.stats.exchanges, "operations": sum(len(v) for v in learned.document["paths"].values())}
+        result = {
+            "exchanges": learned.stats.exchanges,
+            "operations": sum(len(v) for v in learned.document["paths"].values()),
+        }
     else:
         spec = load_spec_bytes(contract.read_bytes(), str(contract))
         observation = observe(spec, read_captures([capture]))

@@ -21,8 +21,10 @@ def test_paths_written_in_the_file_are_relative_to_it(tmp_path: Path, monkeypatc
     monkeypatch.chdir(elsewhere)
     settings = load_settings(Path("../../etc/monitor/monitor.yaml"), environ={})
     assert settings.database_url.startswith("sqlite:////") and settings.database_url.endswith("?timeout=5")
-    assert Path(settings.database_url.removeprefix("sqlite:///").split("?")[0]).resolve() == (
-        folder / "data" / "monitor.db").resolve()
+    assert (
+        Path(settings.database_url.removeprefix("sqlite:///").split("?")[0]).resolve()
+        == (folder / "data" / "monitor.db").resolve()
+    )
     assert settings.contracts_dir.resolve() == (tmp_path / "etc" / "contracts").resolve()
 
 
@@ -44,7 +46,9 @@ def test_absolute_paths_memory_databases_and_absent_keys_are_left_alone(
     assert load_settings(config, environ={"MONITOR_DATABASE_URL": "sqlite:///x.db"}).database_url == "sqlite:///x.db"
 
 
-def test_the_shipped_config_names_the_same_files_from_any_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_shipped_config_names_the_same_files_from_any_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings(ROOT / "config" / "monitor.yaml", environ={})
     assert settings.contracts_dir.resolve() == (ROOT / "contracts").resolve()

@@ -27,7 +27,8 @@ def test_announcement_pages_are_the_ones_platform_knowledge_names_in_english_and
     for name, module in (("shopee", shopee), ("lazada", lazada), ("tiktok-shop", tiktok_shop)):
         feeds = settings.platforms[name].feeds
         assert {k: (f.url, f.selector, f.every.total_seconds() / 3600) for k, f in feeds.items()} == {
-            k: (url, selector, float(every.rstrip("h"))) for k, (url, selector, every) in module.ANNOUNCEMENT_PAGES.items()
+            k: (url, selector, float(every.rstrip("h")))
+            for k, (url, selector, every) in module.ANNOUNCEMENT_PAGES.items()
         }
         assert all(f.kind == "page" for f in feeds.values())
         assert any(k.endswith("-zh") for k in feeds) and any(k.endswith("-en") for k in feeds)

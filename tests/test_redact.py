@@ -141,6 +141,8 @@ def test_signed_platform_urls_lose_their_signature_and_token(url: str, masked: s
 
 def test_the_tiktok_access_token_header_is_masked() -> None:
     assert redact_headers({"x-tts-access-token": "TTP_x", "x-tts-shop": "1"})["x-tts-access-token"] == "***"
+
+
 @pytest.fixture
 def registered() -> Iterator[None]:
     """Secrets registered by a test are forgotten after it (the registry is process-wide)."""

@@ -25,11 +25,16 @@ class ObserveFormat(StrEnum):
 
 HarOption = Annotated[
     list[Path],
-    typer.Option("--har", help="A capture: HAR (browsers, Postman, mitmproxy, Charles) or JSON Lines of HAR "
-                 "entries. Repeat it, or list more files after it."),
+    typer.Option(
+        "--har",
+        help="A capture: HAR (browsers, Postman, mitmproxy, Charles) or JSON Lines of HAR "
+        "entries. Repeat it, or list more files after it.",
+    ),
 ]
 MoreFiles = Annotated[list[Path] | None, typer.Argument(help="More capture files.", show_default=False)]
-PlatformOption = Annotated[str, typer.Option("--platform", help="The platform (shopee, lazada, tiktok-shop, amazon...).")]
+PlatformOption = Annotated[
+    str, typer.Option("--platform", help="The platform (shopee, lazada, tiktok-shop, amazon...).")
+]
 NameOption = Annotated[str, typer.Option("--name", help="The contract's name: contracts/<platform>/<name>.json.")]
 IntegrationOption = Annotated[
     str | None, typer.Option("--integration", help="Also add the operations seen to contracts/<integration>.yaml.")
@@ -64,7 +69,9 @@ def contracts_learn(
     integration: IntegrationOption = None,
     note: Annotated[
         str | None,
-        typer.Option("--note", help="Where the traffic came from, kept in x-monitor-learned (e.g. documented examples)."),
+        typer.Option(
+            "--note", help="Where the traffic came from, kept in x-monitor-learned (e.g. documented examples)."
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -131,7 +138,9 @@ def observe_command(
         if store_findings:
             import hashlib
 
-            digest = hashlib.sha256("".join(file_hash(f, limits.max_file_bytes * 4) for f in files).encode()).hexdigest()
+            digest = hashlib.sha256(
+                "".join(file_hash(f, limits.max_file_bytes * 4) for f in files).encode()
+            ).hexdigest()
         outcome = observe_capture(settings=settings, engine=engine, source_id=source_id,
                                   items=read_captures(files, masking=masking_of(settings), limits=limits),
                                   origin="cli", name=", ".join(f.name for f in files), content_hash=digest,
@@ -160,9 +169,9 @@ def observe_command(
 def record_command(
     upstream: Annotated[str, typer.Option("--upstream", help="The API to forward to (http or https URL).")],
     port: Annotated[int, typer.Option("--port", help="Local port to listen on (0: any free port).")] = 8900,
-    out: Annotated[Path, typer.Option("--out", help="The capture to append to (.har, or .jsonl for JSON Lines).")] = Path(
-        "traffic.har"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="The capture to append to (.har, or .jsonl for JSON Lines).")
+    ] = Path("traffic.har"),
     host: Annotated[str, typer.Option("--host", help="Local address to listen on.")] = "127.0.0.1",
     mask_field: Annotated[
         list[str] | None, typer.Option("--mask-field", help="A personal field to mask, by JSON path ($..BuyerName).")

@@ -58,7 +58,9 @@ def run_api_and_tick(settings: Settings, *, config_path: Path | None = None) -> 
 
 
 @contextlib.asynccontextmanager
-async def _config_watch(path: Path | None, settings: Settings, apply: Callable[[Settings], None]) -> AsyncIterator[None]:
+async def _config_watch(
+    path: Path | None, settings: Settings, apply: Callable[[Settings], None]
+) -> AsyncIterator[None]:
     """Reload `path` every few seconds when it changed, and on SIGHUP; `apply` runs in a worker thread."""
     if path is None:
         yield

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import date
 from functools import cache
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from monitor.engine._gc import paused_gc
 from monitor.engine.errors import RefusedInput
-from monitor.engine.filters import IgnoreEntry, Usage
 from monitor.engine.group import Change, group
-from monitor.engine.loaders.refs import Resolver
 from monitor.engine.model import Level, Operation, Spec
 from monitor.engine.rules import catalogue
 from monitor.engine.rules.base import Finding, Rule
@@ -23,9 +22,11 @@ from monitor.engine.rules.paths import check_operations_added_removed
 from monitor.engine.rules.webhooks import check_events
 from monitor.engine.schemas import SchemaComparer
 
+if TYPE_CHECKING:  # the filters are read only when a caller passes them: not imported by a plain diff
+    from monitor.engine.filters import IgnoreEntry, Usage
 
-@dataclass(frozen=True)
-class DiffOptions:
+
+class DiffOptions(NamedTuple):
     """What the caller may tune; the engine never reads the service's settings.
 
     **Parameters:**
@@ -36,19 +37,23 @@ class DiffOptions:
     * **min_sunset_days** - how far ahead a new deprecation's sunset date must be.
     """
 
-    levels: dict[str, Level] = field(default_factory=dict)
+    levels: Mapping[str, Level] = MappingProxyType({})
     usage: Usage | None = None
     ignore: tuple[IgnoreEntry, ...] = ()
     today: date | None = None
     min_sunset_days: int = 0
 
 
-@dataclass
 class DiffResult:
-    old: dict[str, str]
-    new: dict[str, str]
-    changes: list[Change]
-    ignored: list[Change] = field(default_factory=list)
+    __slots__ = ("changes", "ignored", "new", "old")
+
+    def __init__(
+        self, old: dict[str, str], new: dict[str, str], changes: list[Change], ignored: list[Change] | None = None
+    ) -> None:
+        self.old = old
+        self.new = new
+        self.changes = changes
+        self.ignored = [] if ignored is None else ignored
 
     @property
     def summary(self) -> dict[str, int]:
@@ -88,7 +93,7 @@ def diff(old: Spec, new: Spec, options: DiffOptions | None = None) -> DiffResult
 
 def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
     options = options or DiffOptions()
-    comparer = SchemaComparer(Resolver(old.root, old.file, old.refs), Resolver(new.root, new.file, new.refs))
+    comparer = SchemaComparer(old.resolver, new.resolver)  # the loaders' own: targets looked up once per spec
     specs = SpecPair(old, new, comparer, options.today or date.today(), options.min_sunset_days)
     usage = options.usage
     ops: dict[str, Operation] = {}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from monitor.engine.errors import OptionsError
 from monitor.engine.limits import Need, parse_need
@@ -15,8 +16,7 @@ from monitor.engine.model import Operation, operation_key
 _METHOD_PATH = re.compile(r"^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE)\s+(/\S*)$", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
+class Usage(NamedTuple):
     """The operations (by operationId or `METHOD /path`) and, optionally, the fields a consumer uses.
 
     `fields` maps an operation reference to property paths (`OrderStatus`, `ShippingAddress.City`);
@@ -24,8 +24,8 @@ class Usage:
     """
 
     operations: frozenset[str]
-    fields: dict[str, frozenset[str]] = field(default_factory=dict)
-    needs: dict[str, Need] = field(default_factory=dict)  # operation ref -> the rate/burst it needs
+    fields: Mapping[str, frozenset[str]] = MappingProxyType({})
+    needs: Mapping[str, Need] = MappingProxyType({})  # operation ref -> the rate/burst it needs
 
     def need_for(self, op: Operation) -> Need | None:
         return next((self.needs[r] for r in self._refs(op) if r in self.needs), None)
@@ -52,8 +52,7 @@ class Usage:
         return any(clean == w or clean.startswith(w + ".") or w.startswith(clean + ".") for w in wanted)
 
 
-@dataclass(frozen=True, slots=True)
-class IgnoreEntry:
+class IgnoreEntry(NamedTuple):
     rule: str | None
     operation: str | None  # operation key or operationId; None matches every operation
     reason: str

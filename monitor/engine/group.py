@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.engine.messages import render
@@ -11,16 +10,34 @@ from monitor.engine.model import Level
 from monitor.engine.rules.base import Finding, Rule
 
 
-@dataclass(slots=True)
 class Change:
     """A reported change: a rule, its level, where, which operations it touches, and its sentence."""
 
-    id: str
-    level: Level
-    location: str
-    args: dict[str, Any]
-    operations: list[str] = field(default_factory=list)
-    message: str = ""
+    __slots__ = ("args", "id", "level", "location", "message", "operations")
+
+    def __init__(
+        self,
+        id: str,
+        level: Level,
+        location: str,
+        args: dict[str, Any],
+        operations: list[str] | None = None,
+        message: str = "",
+    ) -> None:
+        self.id = id
+        self.level = level
+        self.location = location
+        self.args = args
+        self.operations = [] if operations is None else operations
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"Change({self.id!r}, {self.level.value!r}, {self.location!r}, operations={self.operations!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Change) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
 
     @property
     def operation(self) -> str | None:

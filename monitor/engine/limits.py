@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "PERIODS",
@@ -49,8 +48,7 @@ _NUMBER = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
 _EXTENSIONS = ("x-rate-limit", "x-ratelimit", "x-amzn-api-rate-limit")
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimit:
+class RateLimit(NamedTuple):
     """One operation's documented limit. `rate` in requests per second; either figure may be undocumented."""
 
     rate: float | None
@@ -85,7 +83,8 @@ def _from_table(text: str) -> RateLimit | None:
         if header is None:
             continue
         names = [c.strip().lower() for c in header.group("cells").split("|")]
-        rate_at = next(j for j, n in enumerate(names) if n.startswith("rate"))
+        # the header regex found the rate column, whatever precedes `Rate` in it (`Max Rate (requests per second)`)
+        rate_at = next(j for j, n in enumerate(names) if "requests per second" in n)
         burst_at = next((j for j, n in enumerate(names) if n.startswith("burst")), None)
         plan_at = next((j for j, n in enumerate(names) if "plan" in n), None)
         rows = []
@@ -173,8 +172,7 @@ def format_count(count: float) -> str:
 NEED_KEYS = {"rate": None, "per_second": 1, "per_minute": 60, "per_hour": 3600, "per_day": 86400}
 
 
-@dataclass(frozen=True, slots=True)
-class Need:
+class Need(NamedTuple):
     """What a consumer needs of one operation: a sustained rate (requests per second) and/or a burst."""
 
     rate: float | None

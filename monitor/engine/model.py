@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from monitor.engine.limits import RateLimit
+if TYPE_CHECKING:
+    from monitor.engine.limits import RateLimit
+    from monitor.engine.loaders.refs import Resolver
 
 Node = dict[str, Any]  # a raw schema (or other) object as parsed, possibly holding "$ref"
 
@@ -28,60 +30,121 @@ class Direction(StrEnum):
     NONE = "none"
 
 
-@dataclass(frozen=True, slots=True)
-class Parameter:
+class Parameter(NamedTuple):
     location: str  # path, query, header, cookie
     name: str
     required: bool
     schema: Node  # always a schema object (Swagger 2.0 parameter fields are lifted into one)
+    extensions: Node
+    raw: Node
     deprecated: bool = False
     style: str | None = None
     explode: bool | None = None
     allow_empty_value: bool = False
-    extensions: Node = field(default_factory=dict)
-    raw: Node = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
+class Body(NamedTuple):
     required: bool
     content: dict[str, Node]  # media type -> schema
     pointer: str
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
+class Header(NamedTuple):
     name: str
     required: bool
     schema: Node
     deprecated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(NamedTuple):
     status: str  # "200", "4XX", "default"
     content: dict[str, Node]
     headers: dict[str, Header]
     pointer: str
 
 
-@dataclass(slots=True)
-class Operation:
-    method: str  # upper case
-    path: str  # as written in the spec
-    operation_id: str | None
+class Parts(NamedTuple):
+    """What a diff reads of an operation only when the operation changed."""
+
     parameters: dict[tuple[str, str], Parameter]
     body: Body | None
     responses: dict[str, Response]
-    security: list[dict[str, list[str]]] | None  # None: inherits the global requirement
-    deprecated: bool
-    tags: list[str]
-    extensions: Node
-    pointer: str
-    raw: Node  # the operation object, for the "nothing changed here" shortcut
-    raw_path_parameters: list[Any] = field(default_factory=list)
-    parent: str | None = None  # a callback's operation: the key of the operation that registers it
-    limit: RateLimit | None = None  # the documented rate limit (engine/limits.py)
+    limit: RateLimit | None  # the documented rate limit (engine/limits.py)
+
+
+class Operation:
+    """One operation. Its parameters, body, responses and limit are read from `raw` when first asked for: a diff
+    asks only of the operations present in both versions and changed (spapi-all: 183 of 578), and the loader has
+    checked that no ref chain of the document loops, so reading them later cannot fail."""
+
+    __slots__ = (
+        "_parts",
+        "_read",
+        "deprecated",
+        "extensions",
+        "method",
+        "operation_id",
+        "parent",
+        "path",
+        "pointer",
+        "raw",
+        "raw_path_parameters",
+        "security",
+        "tags",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        method: str,  # upper case
+        path: str,  # as written in the spec
+        operation_id: str | None,
+        security: list[dict[str, list[str]]] | None,  # None: inherits the global requirement
+        deprecated: bool,
+        tags: list[str],
+        extensions: Node,
+        pointer: str,
+        raw: Node,  # the operation object, for the "nothing changed here" shortcut
+        raw_path_parameters: list[Any],
+        read: Callable[[Operation], Parts],
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.operation_id = operation_id
+        self.security = security
+        self.deprecated = deprecated
+        self.tags = tags
+        self.extensions = extensions
+        self.pointer = pointer
+        self.raw = raw
+        self.raw_path_parameters = raw_path_parameters
+        self.parent: str | None = None  # a callback's operation: the key of the operation that registers it
+        self._parts: Parts | None = None
+        self._read = read
+
+    def __repr__(self) -> str:
+        return f"Operation({self.label!r}, pointer={self.pointer!r})"
+
+    @property
+    def parts(self) -> Parts:
+        if self._parts is None:
+            self._parts = self._read(self)
+        return self._parts
+
+    @property
+    def parameters(self) -> dict[tuple[str, str], Parameter]:
+        return self.parts.parameters
+
+    @property
+    def body(self) -> Body | None:
+        return self.parts.body
+
+    @property
+    def responses(self) -> dict[str, Response]:
+        return self.parts.responses
+
+    @property
+    def limit(self) -> RateLimit | None:
+        return self.parts.limit
 
     @property
     def label(self) -> str:
@@ -92,28 +155,68 @@ class Operation:
         return operation_key(self.method, self.path)
 
 
-@dataclass(slots=True)
 class Spec:
-    """One loaded spec. `root` is the parsed document; `resolve` follows local refs within it."""
+    """One loaded spec. `root` is the parsed document; `resolver` follows local refs within it."""
 
-    file: str
-    format: str  # "swagger-2.0", "openapi-3.0", "openapi-3.1", "openapi-3.2"
-    title: str
-    version: str
-    root: Node
-    operations: dict[str, Operation]  # keyed by operation_key
-    security_schemes: dict[str, Node]
-    global_security: list[dict[str, list[str]]]
-    schemas: dict[str, Node]  # named component schemas (definitions in Swagger 2.0)
-    schema_pointer_prefix: str  # "#/definitions/" or "#/components/schemas/"
-    tags: list[str]
-    webhooks: dict[str, Node]
-    # webhook (3.1 `webhooks`) and callback (3.0 `callbacks`) operations: requests the platform sends, keyed by
-    # label ("POST webhook:orderCreated", "POST callback:onPaid of POST /subscriptions {$request.body#/url}")
-    events: dict[str, Operation] = field(default_factory=dict)
-    # what is wrong with the document but was read anyway: (kind, location, detail), e.g. a $ref to nothing
-    defects: list[tuple[str, str, str]] = field(default_factory=list)
-    refs: set[str] | None = None  # every distinct $ref of `root`, found once by the loader
+    __slots__ = (
+        "defects",
+        "events",
+        "file",
+        "format",
+        "global_security",
+        "operations",
+        "refs",
+        "resolver",
+        "root",
+        "schema_pointer_prefix",
+        "schemas",
+        "security_schemes",
+        "tags",
+        "title",
+        "version",
+        "webhooks",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        file: str,
+        format: str,  # "swagger-2.0", "openapi-3.0", "openapi-3.1", "openapi-3.2"
+        title: str,
+        version: str,
+        root: Node,
+        operations: dict[str, Operation],  # keyed by operation_key
+        security_schemes: dict[str, Node],
+        global_security: list[dict[str, list[str]]],
+        schemas: dict[str, Node],  # named component schemas (definitions in Swagger 2.0)
+        schema_pointer_prefix: str,  # "#/definitions/" or "#/components/schemas/"
+        tags: list[str],
+        webhooks: dict[str, Node],
+        events: dict[str, Operation],
+        resolver: Resolver,
+    ) -> None:
+        self.file = file
+        self.format = format
+        self.title = title
+        self.version = version
+        self.root = root
+        self.operations = operations
+        self.security_schemes = security_schemes
+        self.global_security = global_security
+        self.schemas = schemas
+        self.schema_pointer_prefix = schema_pointer_prefix
+        self.tags = tags
+        self.webhooks = webhooks
+        # webhook (3.1 `webhooks`) and callback (3.0 `callbacks`) operations: requests the platform sends, keyed
+        # by label ("POST webhook:orderCreated", "POST callback:onPaid of POST /subscriptions {$request.body#/url}")
+        self.events = events
+        # what is wrong with the document but was read anyway: (kind, location, detail), e.g. a $ref to nothing
+        self.defects: list[tuple[str, str, str]] = []
+        self.refs: set[str] | None = None  # every distinct $ref of `root`, found once by the loader
+        self.resolver = resolver  # the loader's, with the targets it has looked up already
+
+    def __repr__(self) -> str:
+        return f"Spec({self.file!r}, {self.format!r}, {len(self.operations)} operations)"
 
     @property
     def info(self) -> dict[str, str]:

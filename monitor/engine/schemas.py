@@ -10,7 +10,6 @@ Two things keep it fast and keep one root cause to one finding:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.engine.loaders.lenient import lift_required_flags, required_flag_detail
@@ -32,12 +31,14 @@ ORIGIN = "\x00origin"  # key of a flattened schema: property -> $ref of the allO
 ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
 
 
-@dataclass(slots=True)
 class _Scope:
     """What one comparison finds itself, and the component pairs it reaches."""
 
-    findings: list[Finding] = field(default_factory=list)
-    edges: set[ComponentKey] = field(default_factory=set)
+    __slots__ = ("edges", "findings")
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.edges: set[ComponentKey] = set()
 
 
 # Keys a schema check reads with `is True`, `is False` or by excluding bools, where `==` finds `1` and `true` equal.
@@ -411,4 +412,6 @@ class SchemaComparer:
         args = dict(place.args)
         if marker and "property" in args:
             args["property"] = f"{args['property']}{marker}"
-        return Place(place.direction, place.scope, place.in_property, f"{place.location}/{segment}", tuple(args.items()))
+        return Place(
+            place.direction, place.scope, place.in_property, f"{place.location}/{segment}", tuple(args.items())
+        )

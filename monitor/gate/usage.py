@@ -50,8 +50,6 @@ class UsedOperations:
     unresolved: dict[str, list[str]]
 
 
-
-
 def with_usage_file(name: str, integration: Integration, contracts_dir: Path) -> Integration:
     """`uses: {source: []}` means "what contracts/<name>.yaml lists" (written by `monitor contracts learn` and
     `monitor observe --integration`, or by hand): the integration as if those operations were listed."""

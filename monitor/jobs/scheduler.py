@@ -44,8 +44,6 @@ CONTRACT_SYNC_EVERY = timedelta(minutes=1)  # a deploy that changes contract fil
 JOB_NICE = 10  # how much lower the CPU priority of the job threads is than the status API's (see below)
 
 
-
-
 def lower_priority() -> None:
     """Run the calling thread (each of the scheduler's job threads) at a lower CPU priority than the status API.
 

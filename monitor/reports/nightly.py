@@ -112,7 +112,10 @@ def _changes(session: Session, data: ReportData) -> None:
     observed = session.exec(select(Change.source_id, Change.level).where(Change.against == "observed",
                                                                          Change.status != "gone")).all()  # fmt: skip
     for source_id in sorted({row[0] for row in observed}):  # drift seen in real answers, beside the spec's
-        counts = {lv: sum(1 for s, level in observed if s == source_id and level == lv) for lv in ("breaking", "warning", "info")}
+        counts = {
+            lv: sum(1 for s, level in observed if s == source_id and level == lv)
+            for lv in ("breaking", "warning", "info")
+        }
         data.drift.append({"source": f"{source_id} (observed in traffic)", **counts})
 
 

@@ -92,9 +92,13 @@ def suite_sources(settings: Settings, suite: str) -> list[str]:
     names = sandbox.specs if sandbox.specs is not None else list(specs)
     # A platform without a published spec (Shopee, Lazada, TikTok Shop) tests its committed or learned contract:
     # contracts/<platform>/<name>.json names a suite spec as well as a spec source does.
-    unknown = [name for name in names if name not in specs and contract_file(settings.contracts_dir, f"{suite}/{name}") is None]
+    unknown = [
+        name for name in names if name not in specs and contract_file(settings.contracts_dir, f"{suite}/{name}") is None
+    ]
     if unknown:
-        raise InputError(f"{suite}: sandbox.specs names unknown spec source(s) with no contract file: {', '.join(unknown)}")
+        raise InputError(
+            f"{suite}: sandbox.specs names unknown spec source(s) with no contract file: {', '.join(unknown)}"
+        )
     if not names:
         raise InputError(f"{suite}: the platform has no spec sources for its sandbox suite to test")
     return [f"{suite}/{name}" for name in names]
@@ -199,10 +203,14 @@ def _auth_errors(result: SuiteResult, provider: RequestSigner) -> None:
                 break
     if first is not None:
         result.errors.append(f"authentication failed: {first}; check the sandbox auth keys, tokens and clock")
+
+
 MAX_OBSERVED_ANSWERS = 5000  # per run and spec: a fuzzing run's answers beyond this are not observed
 
 
-def _collector(settings: Settings, source_id: str, answers: list[dict[str, Any]]) -> Callable[[dict[str, Any]], None] | None:
+def _collector(
+    settings: Settings, source_id: str, answers: list[dict[str, Any]]
+) -> Callable[[dict[str, Any]], None] | None:
     """Collects the run's answers when the platform observes its contract runs (`observe: <name>: contract_runs`)."""
     platform, _, name = source_id.partition("/")
     config = settings.platforms.get(platform)

@@ -409,7 +409,11 @@ class Fetcher:
             self._pause(delay, deadline, url)
 
     def _get_once(self, url: httpx.URL, headers: dict[str, str], deadline: float) -> _Reply:
-        with self._host_slot(url, deadline), _deadline_set(deadline), _translated_errors(url, deadline, self.policy.deadline_s):
+        with (
+            self._host_slot(url, deadline),
+            _deadline_set(deadline),
+            _translated_errors(url, deadline, self.policy.deadline_s),
+        ):
             request = self._client.build_request("GET", url, headers=headers)
             response = self._client.send(request, stream=True)
             try:

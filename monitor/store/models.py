@@ -234,7 +234,6 @@ class Deployment(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-
 # -- alerts outbox, silences and reports (issue 6) -----------------------------------------------------------------
 
 
@@ -267,7 +266,9 @@ class AlertDelivery(SQLModel, table=True):
     destination: str = Field(index=True, max_length=200)
     group_key: str = Field(max_length=300)
     fingerprint: str = Field(max_length=64)
-    delivery_key: str = Field(unique=True, index=True, max_length=64)  # sent with the message, to find it again after a crash
+    delivery_key: str = Field(
+        unique=True, index=True, max_length=64
+    )  # sent with the message, to find it again after a crash
     status: str = Field(default="pending", index=True, max_length=10)  # pending, sending, sent, dropped
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -85,7 +85,9 @@ def read_captures(
         yield from read_capture(path, masking=masking, limits=limits)
 
 
-def read_capture(path: Path, *, masking: Masking = DEFAULT_MASKING, limits: Limits = Limits()) -> Iterator[Exchange | Skipped]:
+def read_capture(
+    path: Path, *, masking: Masking = DEFAULT_MASKING, limits: Limits = Limits()
+) -> Iterator[Exchange | Skipped]:
     name = path.name
     try:
         size = path.stat().st_size

@@ -203,7 +203,9 @@ def signing_for(exchange: Exchange, platform: str) -> str | None:
 
 def _form_names(exchange: Exchange) -> set[str]:
     body = exchange.request_body
-    return set(body) if exchange.request_media == "application/x-www-form-urlencoded" and isinstance(body, dict) else set()
+    return (
+        set(body) if exchange.request_media == "application/x-www-form-urlencoded" and isinstance(body, dict) else set()
+    )
 
 
 def _base_path(base_url: str | None) -> str:

@@ -402,4 +402,3 @@ def _leaves(paths: set[str]) -> list[str]:
     clean = {p.replace("[]", "").replace(".{}", "") for p in paths}
     leaves = sorted(p for p in clean if not any(other.startswith(p + ".") for other in clean))
     return leaves[:MAX_USAGE_FIELDS]
-

@@ -131,7 +131,9 @@ def _types(schema: dict[str, Any]) -> set[str]:
     return set()
 
 
-def _merge_schema(old: dict[str, Any], new: dict[str, Any], where: str, widened: list[str], depth: int = 0) -> dict[str, Any]:
+def _merge_schema(
+    old: dict[str, Any], new: dict[str, Any], where: str, widened: list[str], depth: int = 0
+) -> dict[str, Any]:
     if not old or not new or depth > 64:
         if old and not new:
             widened.append(f"{where}: now any value")
@@ -139,7 +141,10 @@ def _merge_schema(old: dict[str, Any], new: dict[str, Any], where: str, widened:
     if old == new:
         return old
     if "anyOf" in old or "anyOf" in new:  # mixed shapes: keep both alternatives
-        alternatives = [*old.get("anyOf", [old]), *[s for s in new.get("anyOf", [new]) if s not in old.get("anyOf", [old])]]
+        alternatives = [
+            *old.get("anyOf", [old]),
+            *[s for s in new.get("anyOf", [new]) if s not in old.get("anyOf", [old])],
+        ]
         widened.append(f"{where}: alternatives united")
         return {"anyOf": alternatives}
     result = dict(old)
@@ -171,8 +176,11 @@ def _merge_schema(old: dict[str, Any], new: dict[str, Any], where: str, widened:
         else:
             result.pop("required", None)
     if "items" in old or "items" in new:
-        result["items"] = _merge_schema(old.get("items", {}), new.get("items", {}), f"{where}[]", widened, depth + 1) \
-            if "items" in old and "items" in new else old.get("items", new.get("items"))
+        result["items"] = (
+            _merge_schema(old.get("items", {}), new.get("items", {}), f"{where}[]", widened, depth + 1)
+            if "items" in old and "items" in new
+            else old.get("items", new.get("items"))
+        )
     if "enum" in old:
         if "enum" in new and "string" in types_new:
             added = [v for v in new["enum"] if v not in old["enum"]]

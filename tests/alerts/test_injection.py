@@ -24,8 +24,10 @@ from tests.e2e.servers import Host
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 # The finding's own example, and its cousins: a link that closes itself early, a mention, a foreign scheme.
 HOSTILE = [
-    {"title": "Orders API <!channel> *URGENT* re-authenticate <https://evil.example|here> & now",
-     "link": "https://evil.example/|URGENT re-authenticate> <!channel> <https://x"},
+    {
+        "title": "Orders API <!channel> *URGENT* re-authenticate <https://evil.example|here> & now",
+        "link": "https://evil.example/|URGENT re-authenticate> <!channel> <https://x",
+    },
     {"title": "Catalog <@U123> <#C999|general> <!here> removal", "link": "javascript:alert(document.cookie)"},
     {"title": "Feeds > deprecation & <b>notice</b>", "link": "https://ok.example/a?b=1&c=<2>|3"},
     {"title": "Reports moved", "link": "https://evil.example/\n<!everyone>"},
@@ -84,7 +86,9 @@ def test_a_hostile_feed_reaches_slack_escaped_with_only_web_links(
         assert_harmless(text)
     joined = "\n".join(texts)
     assert "&lt;!channel&gt;" in joined and "&lt;@U123&gt;" in joined  # shown as typed, not acted on
-    assert "<https://ok.example/a?b=1&amp;c=%3C2%3E%7C3|Feeds &gt; deprecation &amp; &lt;b&gt;notice&lt;/b&gt;>" in joined
+    assert (
+        "<https://ok.example/a?b=1&amp;c=%3C2%3E%7C3|Feeds &gt; deprecation &amp; &lt;b&gt;notice&lt;/b&gt;>" in joined
+    )
     assert "javascript" not in joined and "evil.example/|" not in joined
     assert "<" not in message["text"]  # the notification text is mrkdwn too
 

@@ -87,8 +87,11 @@ def _post_head(path: str, length: int, token: str | None) -> bytes:
             f"Content-Length: {length}\r\n\r\n").encode()  # fmt: skip
 
 
-@pytest.mark.parametrize(("token", "status"), [(None, 401), ("mon_not-a-token", 401), (TOKENS["admin"], 413)],
-                         ids=["no-token", "bad-token", "admin-token"])  # random tokens must not name tests (xdist)
+@pytest.mark.parametrize(
+    ("token", "status"),
+    [(None, 401), ("mon_not-a-token", 401), (TOKENS["admin"], 413)],
+    ids=["no-token", "bad-token", "admin-token"],
+)  # random tokens must not name tests (xdist)
 def test_a_100_mb_body_is_refused_before_it_is_read(live: ApiServer, token: str | None, status: int) -> None:
     """Attack: a 100 MB body, without a token (401) or with one (413); either answer comes before the body is read."""
     sent = [0]
@@ -105,7 +108,9 @@ def test_a_chunked_body_is_cut_at_the_limit(client: httpx.Client) -> None:
             yield CHUNK
         yield b'"}'
 
-    answer = client.post("/api/v1/acks", content=body(), headers={**bearer("admin"), "Content-Type": "application/json"})
+    answer = client.post(
+        "/api/v1/acks", content=body(), headers={**bearer("admin"), "Content-Type": "application/json"}
+    )
     assert answer.status_code == 413
     assert answer.json() == {"error": "payload_too_large", "message": "the request body exceeds 1048576 bytes"}
 
@@ -144,6 +149,12 @@ def test_the_limits_are_configurable(tmp_path: Path) -> None:
                                                                                   "max_body_bytes": 2048})})  # fmt: skip
     with serving(settings, engine) as server, httpx.Client(base_url=server.url, timeout=10) as client:
         assert client.get("/healthz", headers={"X-Padding": "p" * 5000}).status_code == 431
-        body = {"kind": "change", "target": "1", "reason": "r" * 3000, "author": "a", "expires_at": "2999-01-01T00:00:00Z"}
+        body = {
+            "kind": "change",
+            "target": "1",
+            "reason": "r" * 3000,
+            "author": "a",
+            "expires_at": "2999-01-01T00:00:00Z",
+        }
         assert client.post("/api/v1/acks", json=body, headers=bearer("admin")).status_code == 413
     engine.dispose()

@@ -26,7 +26,9 @@ def _beats(engine: Engine) -> list[Heartbeat]:
         return list(session.exec(select(Heartbeat)).all())
 
 
-def test_readyz_writes_a_heartbeat_and_fails_when_writes_fail(settings: Settings, db: Engine, database_url: str) -> None:
+def test_readyz_writes_a_heartbeat_and_fails_when_writes_fail(
+    settings: Settings, db: Engine, database_url: str
+) -> None:
     with serving(settings, db) as server:
         assert httpx.get(f"{server.url}/readyz", timeout=10).status_code == 200
         first = _beats(db)

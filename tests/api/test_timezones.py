@@ -98,8 +98,20 @@ def test_offsets_keep_their_instant_through_the_cli(database_url: str, seeded: S
     config.write_text(yaml.safe_dump(api_settings_dict(database_url)), encoding="utf-8")
     expires = (utcnow() + timedelta(hours=3)).replace(microsecond=0)
 
-    made = monitor("ack", "create", "--announcement", str(seeded.entry_id), "--reason", "pacific cli",
-                   "--author", "ana", "--expires", expires.astimezone(PACIFIC).isoformat(), "--config", str(config))
+    made = monitor(
+        "ack",
+        "create",
+        "--announcement",
+        str(seeded.entry_id),
+        "--reason",
+        "pacific cli",
+        "--author",
+        "ana",
+        "--expires",
+        expires.astimezone(PACIFIC).isoformat(),
+        "--config",
+        str(config),
+    )
     assert made.returncode == 0, made.stderr
     assert f"until {expires:%Y-%m-%d %H:%M:%S} UTC" in made.stdout
 

@@ -145,7 +145,9 @@ def test_a_run_that_cannot_reach_the_database_is_retried_with_exponential_backof
             error = StoreError("database down")
             decision = strategy.get_retry_decision(exception=error, job=job.evolve(attempts=attempts))
             waits.append(
-                round((decision.retry_at - datetime.now(UTC)).total_seconds()) if decision and decision.retry_at else None
+                round((decision.retry_at - datetime.now(UTC)).total_seconds())
+                if decision and decision.retry_at
+                else None
             )
         assert waits == [2, 4, 8, 16, None]
         # A job's own failure is recorded on its job run by the runner, never retried: the next slot polls again.

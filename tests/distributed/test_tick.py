@@ -75,9 +75,7 @@ def test_each_slot_is_deferred_once_and_a_busy_target_waits(tmp_path: Path, pg: 
                 assert due_runs(engine=pg, polls=polls, now=NOW) == []  # ran, or pending
 
                 # Next slot: s0 is due again; s1 and s2 wait for their pending job (no pile-up, no overlap).
-                assert due_runs(engine=pg, polls=polls, now=NOW + EVERY) == [
-                    DueRun("poll-specs", "shop/s0", next_slot)
-                ]
+                assert due_runs(engine=pg, polls=polls, now=NOW + EVERY) == [DueRun("poll-specs", "shop/s0", next_slot)]
                 assert await tick_once(rt, NOW + EVERY) == 1
                 assert queued(pg) == [("shop/s0", next_slot), ("shop/s1", slot), ("shop/s2", slot)]
                 assert batch_jobs(pg) == [[["shop/s0", next_slot]], [["shop/s1", slot]], [["shop/s2", slot]]]

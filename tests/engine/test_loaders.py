@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -214,3 +215,36 @@ def test_two_paths_that_are_one_template_are_refused(tmp_path: Path) -> None:
            "paths": {"/pet/{petId}": {"get": ok}, "/pet/{id}": {"get": ok}}}  # fmt: skip
     with pytest.raises(SpecError, match=r"GET /pet/\{id\} and GET /pet/\{petId\} are the same operation"):
         load_spec(write_spec(tmp_path / "dup.yaml", doc))
+
+
+def _with_parameter(ref_target: dict[str, Any], **components: Any) -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": {"parameters": [{"$ref": "#/components/parameters/P"}],
+                                 "responses": {"200": {"description": "ok"}}}},
+                  "/gone": {"get": {"responses": {"200": {"description": "ok"}}}}},
+        "components": {"parameters": {"P": ref_target, **components}},
+    }  # fmt: skip
+
+
+def test_an_operation_is_read_when_a_diff_first_asks_for_its_parameters_body_or_responses(tmp_path: Path) -> None:
+    from monitor.engine import diff
+
+    old = _with_parameter({"in": "query", "name": "q", "schema": {"type": "string"}})
+    new = _with_parameter({"in": "query", "name": "q", "required": True, "schema": {"type": "string"}})
+    del new["paths"]["/gone"]
+    a, b = load_spec(write_spec(tmp_path / "a.yaml", old)), load_spec(write_spec(tmp_path / "b.yaml", new))
+    result = diff(a, b)
+    assert {c.id for c in result.changes} == {
+        "request-parameter-became-required",
+        "api-path-removed-without-deprecation",
+    }
+    # the removed operation is reported from what the loader always reads; its parts were never needed
+    assert a.operations["GET /gone"]._parts is None
+    assert b.operations["GET /a"].parameters[("query", "q")].required is True
+
+
+def test_a_ref_loop_an_operation_would_follow_fails_the_load_as_before_reading_became_lazy(tmp_path: Path) -> None:
+    doc = _with_parameter({"$ref": "#/components/parameters/Q"}, Q={"$ref": "#/components/parameters/P"})
+    with pytest.raises(SpecError, match="ref loop"):
+        load_spec(write_spec(tmp_path / "loop.yaml", doc))

@@ -52,9 +52,13 @@ def configured(host: Host, tmp_path: Path, uses: list[str]) -> Settings:
 
 def poll_all(settings: Settings, engine: Engine, fetcher: Fetcher, at: datetime) -> None:
     for platform, name, source in settings.spec_sources():  # specs first: announcements link to their operations
-        poll_spec(settings=settings, engine=engine, fetcher=fetcher, platform=platform, name=name, source=source, now=at)
+        poll_spec(
+            settings=settings, engine=engine, fetcher=fetcher, platform=platform, name=name, source=source, now=at
+        )
     for platform, name, source in settings.feed_sources():
-        poll_feed(settings=settings, engine=engine, fetcher=fetcher, platform=platform, name=name, source=source, now=at)
+        poll_feed(
+            settings=settings, engine=engine, fetcher=fetcher, platform=platform, name=name, source=source, now=at
+        )
 
 
 def decide(settings: Settings, engine: Engine, at: datetime) -> tuple[str, list[str]]:

@@ -72,7 +72,9 @@ def monitor_run(tmp_path: Path, database_url: str, host: SpecHost, port: int) ->
     data = config_data(tmp_path, database_url, {"orders": host.serve("/orders.json", orders_version(V1))})
     data["api"] = {"host": "127.0.0.1", "port": port, "decision_cache": "0s",
                    "tokens": [{"name": "ci", "scopes": ["gate"], "sha256": token_hash(TOKEN)}]}  # fmt: skip
-    data["integrations"] = {"order-sync": {"uses": {f"{PLATFORM}/orders": ["getOrders"]}, "environments": {"production": {}}}}
+    data["integrations"] = {
+        "order-sync": {"uses": {f"{PLATFORM}/orders": ["getOrders"]}, "environments": {"production": {}}}
+    }
     config = tmp_path / "monitor.yaml"
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
     log = (tmp_path / "service.log").open("w")

@@ -44,8 +44,11 @@ def client(settings: Settings, db: Engine) -> Iterator[httpx.Client]:
     yield from _serve(settings, db)
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer mon_not-a-token", "Basic Og==", f"Token {READ_TOKEN}"],
-                         ids=["none", "bad-bearer", "empty-basic", "token-scheme"])  # a random token must not name a test
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer mon_not-a-token", "Basic Og==", f"Token {READ_TOKEN}"],
+    ids=["none", "bad-bearer", "empty-basic", "token-scheme"],
+)  # a random token must not name a test
 def test_reports_refuse_a_request_without_a_read_token(client: httpx.Client, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     for page in PAGES:

@@ -187,7 +187,9 @@ def test_lazada_signature_equals_the_official_sdk(lazop: ModuleType, api: str, p
 def test_lazada_provider_signs_what_the_sdk_would_for_the_same_request(lazop: ModuleType) -> None:
     auth = LazadaAuth("123456", "secret-ab12", "50000601", base_url="https://api.lazada.sg/rest",
                       now=lambda: 1517820392.0)  # fmt: skip
-    signed = auth.sign(Outgoing("GET", "https://api.lazada.sg/rest/orders/get?created_after=2018-02-10T09%3A00%3A00%2B08%3A00"))
+    signed = auth.sign(
+        Outgoing("GET", "https://api.lazada.sg/rest/orders/get?created_after=2018-02-10T09%3A00%3A00%2B08%3A00")
+    )
     q = query(signed.url)
     assert q["timestamp"] == "1517820392000" and q["sign_method"] == "sha256" and q["access_token"] == "50000601"
     assert urlsplit(signed.url).path == "/rest/orders/get"
@@ -336,7 +338,9 @@ def test_httpx_requests_signed_by_each_provider_are_accepted_by_the_local_sandbo
                 if name == "shopee":
                     answer = client.post(f"{base}/api/v2/product/update_stock", json={"item_id": 1, "stock_list": []})
                 elif name == "lazada":
-                    answer = client.post(f"{base}{prefix}/product/price_quantity/update", data={"payload": "<Request/>"})
+                    answer = client.post(
+                        f"{base}{prefix}/product/price_quantity/update", data={"payload": "<Request/>"}
+                    )
                 else:
                     answer = client.post(f"{base}/order/202309/orders/search?page_size=20", json={"order_status": "X"})
             assert answer.status_code == 200 and answer.json().get("code", 0) in (0, "0"), (name, answer.text)

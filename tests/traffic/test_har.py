@@ -66,7 +66,10 @@ def test_field_paths_are_checked() -> None:
 def test_entries_without_an_answer_are_skipped_with_a_reason(tmp_path: Path) -> None:
     blocked = entry("GET", "https://x.example/a", 200, {})
     blocked["response"]["status"] = 0  # what browsers record for a blocked request
-    har = write_har(tmp_path / "mixed.har", [blocked, "not an entry", {"request": {}}, entry("GET", "https://x.example/b", 200, {"ok": 1})])
+    har = write_har(
+        tmp_path / "mixed.har",
+        [blocked, "not an entry", {"request": {}}, entry("GET", "https://x.example/b", 200, {"ok": 1})],
+    )
     found = list(read_capture(har))
     assert [type(f).__name__ for f in found] == ["Skipped", "Skipped", "Skipped", "Exchange"]
     assert "status 0" in found[0].reason  # type: ignore[union-attr]

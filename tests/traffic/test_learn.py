@@ -39,7 +39,7 @@ def test_identifiers_become_named_parameters_and_words_stay_words() -> None:
     assert templates["/fba/inventory/v1/summaries"] == "/fba/inventory/v1/summaries"  # versions and words stay
     assert templates["/api/v2/order/get_order_detail"] == "/api/v2/order/get_order_detail"  # Shopee: one operation
     assert templates["/orders/get"] == "/orders/get"  # Lazada
-    assert templates["/listings/2021-08-01/items/SELLER/SKU-2"] .startswith("/listings/2021-08-01/items/SELLER/{")
+    assert templates["/listings/2021-08-01/items/SELLER/SKU-2"].startswith("/listings/2021-08-01/items/SELLER/{")
     assert templates["/shipments/3fa85f64-5717-4562-b3fc-2c963f66afa6"] == "/shipments/{shipmentId}"
     assert templates["/things/one-word"] == "/things/one-word"
 
@@ -151,5 +151,6 @@ def test_a_chrome_export_is_read_as_it_is() -> None:
     op = _learn([item])["paths"]["/api/orders/search"]["post"]
     assert [p["name"] for p in op["parameters"]] == ["x-shop-region"]
     assert op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["properties"] == {
-        "status": {"type": "string"}}
+        "status": {"type": "string"}
+    }
     assert op["responses"]["200"]["content"]["application/json"]["schema"] == {}

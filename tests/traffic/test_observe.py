@@ -74,12 +74,20 @@ def test_a_type_change_is_breaking_null_only_where_nullable(spec: Spec) -> None:
 
 def test_an_undocumented_enum_value_warns(spec: Spec) -> None:
     (finding,) = _observe(spec, [(200, {**GOOD, "status": "Lost"})])
-    assert (finding["id"], finding["level"], finding["args"]["value"]) == ("observed-response-enum-value-added", "warning", "Lost")
+    assert (finding["id"], finding["level"], finding["args"]["value"]) == (
+        "observed-response-enum-value-added",
+        "warning",
+        "Lost",
+    )
 
 
 def test_an_added_property_is_info_but_not_under_additional_properties(spec: Spec) -> None:
     (finding,) = _observe(spec, [(200, {**GOOD, "gift": True, "tags": {"any": "thing"}})])
-    assert (finding["id"], finding["level"], finding["args"]["property"]) == ("observed-response-property-added", "info", "gift")
+    assert (finding["id"], finding["level"], finding["args"]["property"]) == (
+        "observed-response-property-added",
+        "info",
+        "gift",
+    )
 
 
 def test_one_of_picks_the_matching_alternative(spec: Spec) -> None:
@@ -90,7 +98,9 @@ def test_one_of_picks_the_matching_alternative(spec: Spec) -> None:
 
 def test_an_undocumented_status_warns_and_an_unknown_operation_is_info(spec: Spec) -> None:
     found = _observe(spec, [(500, {"error": "x"}), (200, GOOD)])
-    assert [(f["id"], f["level"], f["args"]["status"]) for f in found] == [("observed-status-undocumented", "warning", "500")]
+    assert [(f["id"], f["level"], f["args"]["status"]) for f in found] == [
+        ("observed-status-undocumented", "warning", "500")
+    ]
     (finding,) = _observe(spec, [(200, {})], path="/v1/customers/12345")
     assert (finding["id"], finding["level"]) == ("observed-operation-undocumented", "info")
     assert finding["args"]["operation"] == "GET /v1/customers/{customerId}"

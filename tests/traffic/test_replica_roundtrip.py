@@ -111,7 +111,10 @@ def test_recorded_traffic_learns_the_spec_then_drift_fails_the_gate_and_nothing_
 ) -> None:  # fmt: skip
     caplog.set_level(logging.DEBUG)
     har, spec_file, called = capture
-    config = write_config(tmp_path, database_url, f"""
+    config = write_config(
+        tmp_path,
+        database_url,
+        f"""
 traffic:
   mask_fields: {json.dumps(MASKS)}
 integrations:
@@ -121,7 +124,8 @@ integrations:
   labels:
     uses:
       amazon/orders: ["{ADDRESS}"]
-""")
+""",
+    )
     outputs = []
 
     # learn: the operations and templated paths of the spec, response schemas with the fields seen
@@ -138,7 +142,9 @@ integrations:
     assert ORDER.split(" ")[1] in learned["paths"]  # the parameter is even named as Amazon names it
     order = learned["paths"]["/orders/v0/orders/{orderId}"]["get"]
     payload = order["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["payload"]
-    assert {"AmazonOrderId", "OrderStatus", "PurchaseDate", "OrderTotal", "NumberOfItemsShipped"} <= set(payload["properties"])
+    assert {"AmazonOrderId", "OrderStatus", "PurchaseDate", "OrderTotal", "NumberOfItemsShipped"} <= set(
+        payload["properties"]
+    )
     assert payload["properties"]["PurchaseDate"]["format"] == "date-time"
     assert "OrderStatus" in payload["required"]
     assert order["x-monitor-samples"] >= 3 and learned["x-monitor-learned"]["exchanges"] >= 10

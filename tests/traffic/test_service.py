@@ -78,13 +78,16 @@ def _rows(engine: Engine) -> list[Change]:
         return list(rows)
 
 
-def test_learned_contract_is_pinned_and_widened_like_any_contract(tmp_path: Path, db: Engine, database_url: str) -> None:
+def test_learned_contract_is_pinned_and_widened_like_any_contract(
+    tmp_path: Path, db: Engine, database_url: str
+) -> None:
     settings = _settings(tmp_path, database_url)
     first = learn_contract(settings=settings, engine=db, paths=[write_har(tmp_path / "a.har", _answers(3))],
                            platform="shop", name="orders", base_url=None, by="alice", integration="erp")  # fmt: skip
     assert first.created and first.operations == [OP] and first.path == tmp_path / "contracts" / "shop" / "orders.json"
     assert yaml.safe_load((tmp_path / "contracts" / "erp.yaml").read_text())["operations"] == [
-        {"operation": OP, "fields": ["id", "status", "total"]}]
+        {"operation": OP, "fields": ["id", "status", "total"]}
+    ]
     second = learn_contract(settings=settings, engine=db, paths=[write_har(tmp_path / "b.har", [
         entry("POST", "https://api.example/shop/orders", 201, {"id": "B"}), *_answers(1, drop="total")])],
         platform="shop", name="orders", base_url=None, by="bob")  # fmt: skip
@@ -124,7 +127,11 @@ def test_dropped_captures_are_observed_once_confirmed_gone_and_flapping(tmp_path
     assert (counts["files"], counts["errors"], counts["breaking"]) == (1, 1, 1)
     (row,) = _rows(db)
     assert (row.rule_id, row.status, row.args["count"], row.args["total"]) == (
-        "observed-response-property-missing", "pending", 4, 4)
+        "observed-response-property-missing",
+        "pending",
+        4,
+        4,
+    )
     assert _look(settings, db) == {"files": 0, "exchanges": 0, "errors": 0, "breaking": 0}  # each file once
     with session_scope(db) as session:
         decision = evaluate(session=session, settings=settings, integration="erp", environment="production")
@@ -161,7 +168,12 @@ def test_dropped_captures_are_observed_once_confirmed_gone_and_flapping(tmp_path
     with session_scope(db) as session:
         captures = session.exec(select(ObservedCapture).order_by(ObservedCapture.name)).all()
         assert [(c.name, c.error is not None) for c in captures] == [
-            ("1.har", False), ("2.har", False), ("3.har", False), ("4.har", False), ("broken.har", True)]
+            ("1.har", False),
+            ("2.har", False),
+            ("3.har", False),
+            ("4.har", False),
+            ("broken.har", True),
+        ]
     usage = yaml.safe_load((tmp_path / "contracts" / "auto.yaml").read_text())["operations"]
     assert usage[0]["operation"] == OP and "status" in usage[0]["fields"]
 
@@ -189,7 +201,8 @@ def test_the_answers_of_a_contract_run_are_observed(tmp_path: Path, db: Engine, 
         run_platform_suite(settings, db, "amazon")
     rows = _rows(db)
     assert [(r.rule_id, r.args["property"]) for r in rows] == [
-        ("observed-response-property-missing", "payload[].participation")]
+        ("observed-response-property-missing", "payload[].participation")
+    ]
     with session_scope(db) as session:
         (capture,) = session.exec(select(ObservedCapture)).all()
         assert capture.origin == "contract-run" and capture.exchanges >= 1
@@ -210,5 +223,7 @@ def test_a_committed_learned_contract_file_is_adopted_like_a_spec_sources(tmp_pa
     path.write_text(json.dumps(document))
     assert sync_contract_files(settings=settings, engine=db) == ["shop/orders"]
     with session_scope(db) as session:
-        (event,) = [e for e in queries.contract_events(session=session, source_id="shop/orders") if e.by.startswith("file")]
+        (event,) = [
+            e for e in queries.contract_events(session=session, source_id="shop/orders") if e.by.startswith("file")
+        ]
         assert event.action == "pin"

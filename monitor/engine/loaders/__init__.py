@@ -45,11 +45,13 @@ def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_e
             refs = unique_refs_in(root, serialised)
         repaired = repair(root, serialised) if isinstance(root, dict) else []
         del serialised  # a 7 MB spec is 7 MB of bytes: not kept while the model is built
-        spec = build_spec(root, name)
+        spec = build_spec(root, name, refs)
         spec.refs = refs
         spec.defects.extend(repaired)
         info = root.get("info")
         if not isinstance(info, dict) or info.get("version") in (None, ""):  # required by every version; hides nothing
-            spec.defects.append(("malformed-value", "#/info", "no `info.version`: the document does not state its version"))
+            spec.defects.append(
+                ("malformed-value", "#/info", "no `info.version`: the document does not state its version")
+            )
         spec.defects.extend(("dangling-ref", where, ref) for where, ref in find_dangling(root, name, refs))
         return spec

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from monitor.engine.errors import SpecError
 from monitor.engine.limits import documented_limit
 from monitor.engine.loaders.refs import Resolver
-from monitor.engine.model import Body, Header, Node, Operation, Parameter, Response, Spec, path_parameter_names
+from monitor.engine.model import (
+    Body,
+    Header,
+    Node,
+    Operation,
+    Parameter,
+    Parts,
+    Response,
+    Spec,
+    path_parameter_names,
+)
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 METHODS_3_2 = (*METHODS, "query")  # OpenAPI 3.2 adds the QUERY method (and `additionalOperations` for others)
@@ -26,20 +37,20 @@ _COLLECTION_FORMATS = {  # Swagger 2.0 collectionFormat -> OpenAPI 3 (style, exp
 }  # fmt: skip
 
 
-def build_spec(root: Any, file: str) -> Spec:
-    """Detect the format of a parsed document and normalise it."""
+def build_spec(root: Any, file: str, refs: set[str]) -> Spec:
+    """Detect the format of a parsed document and normalise it; `refs` are all the distinct $refs in it."""
     if not isinstance(root, dict):
         raise SpecError(file, "not an OpenAPI or Swagger document: the top level is not an object")
     if "swagger" in root:
         if str(root["swagger"]) != "2.0":
             raise SpecError(file, f"unsupported swagger version {root['swagger']!r}: only 2.0 exists")
-        return _Reader(root, file, "swagger-2.0").read()
+        return _Reader(root, file, "swagger-2.0", refs).read()
     if "openapi" in root:
         version = str(root["openapi"])
         match = _OPENAPI_VERSION.match(version)
         if not match:
             raise SpecError(file, f"invalid openapi version {version!r}: expected 3.0.x, 3.1.x or 3.2.x")
-        return _Reader(root, file, f"openapi-3.{match.group(1)}").read()
+        return _Reader(root, file, f"openapi-3.{match.group(1)}", refs).read()
     raise SpecError(file, "not an OpenAPI or Swagger document: no `openapi` or `swagger` field")
 
 
@@ -60,12 +71,14 @@ def _extensions(node: dict[str, Any]) -> Node:
 
 
 class _Reader:
-    def __init__(self, root: dict[str, Any], file: str, fmt: str) -> None:
+    def __init__(self, root: dict[str, Any], file: str, fmt: str, refs: set[str]) -> None:
         self.root = root
         self.file = file
         self.format = fmt
         self.is_swagger = fmt == "swagger-2.0"
-        self.resolver = Resolver(root, file)
+        self.resolver = Resolver(root, file, refs)
+        # Operations are read lazily only when that cannot fail later: no ref chain loops.
+        self.eager = _has_ref_loop(self.resolver, refs)
 
     def deref(self, node: Any) -> Any:
         return self.resolver.deref(node)
@@ -121,6 +134,7 @@ class _Reader:
             tags=[str(_obj(t).get("name")) for t in _list(root.get("tags"))],
             webhooks=_obj(root.get("webhooks")),
             events=events,
+            resolver=self.resolver,
         )
 
     def _events(self, operations: dict[str, Operation]) -> dict[str, Operation]:
@@ -173,8 +187,28 @@ class _Reader:
     def _operation(
         self, path: str, method: str, item: dict[str, Any], raw: dict[str, Any], at: str | None = None
     ) -> Operation:
-        pointer = f"{at or '#/paths/' + _escape(path)}/{method}"
-        names = path_parameter_names(path) if at is None else []
+        security = raw.get("security")
+        op = Operation(
+            method=method.upper(),
+            path=path,
+            operation_id=raw.get("operationId") if isinstance(raw.get("operationId"), str) else None,
+            security=[_obj(r) for r in security] if isinstance(security, list) else None,
+            deprecated=raw.get("deprecated") is True,
+            tags=[str(t) for t in _list(raw.get("tags"))],
+            extensions=_extensions(raw),
+            pointer=f"{at or '#/paths/' + _escape(path)}/{method}",
+            raw=raw,
+            raw_path_parameters=_list(item.get("parameters")),
+            read=partial(self._parts, item, at is None),
+        )
+        if self.eager:  # a ref chain loops somewhere: its error is the loader's, as it always was
+            op.parts  # noqa: B018
+        return op
+
+    def _parts(self, item: dict[str, Any], in_paths: bool, op: Operation) -> Parts:
+        """The parameters, body, responses and documented limit of an operation (see `Operation`)."""
+        raw, pointer = op.raw, op.pointer
+        names = path_parameter_names(op.path) if in_paths else []
         merged: dict[tuple[str, str], Any] = {}
         for source in (_list(item.get("parameters")), _list(raw.get("parameters"))):
             for p in source:
@@ -205,23 +239,7 @@ class _Reader:
             if str(status).startswith("x-"):
                 continue
             responses[str(status)] = self._response(str(status), self.deref(r), produces, pointer)
-        security = raw.get("security")
-        return Operation(
-            method=method.upper(),
-            path=path,
-            operation_id=raw.get("operationId") if isinstance(raw.get("operationId"), str) else None,
-            parameters=parameters,
-            body=body,
-            responses=responses,
-            security=[_obj(r) for r in security] if isinstance(security, list) else None,
-            deprecated=raw.get("deprecated") is True,
-            tags=[str(t) for t in _list(raw.get("tags"))],
-            extensions=_extensions(raw),
-            pointer=pointer,
-            raw=raw,
-            raw_path_parameters=_list(item.get("parameters")),
-            limit=documented_limit(raw),
-        )
+        return Parts(parameters, body, responses, documented_limit(raw))
 
     def _parameter(self, p: dict[str, Any]) -> Parameter:
         where = p["in"]
@@ -252,12 +270,12 @@ class _Reader:
             name=p["name"],
             required=p.get("required") is True or where == "path",
             schema=schema if isinstance(schema, dict) else {},
+            extensions=_extensions(p),
+            raw=p,
             deprecated=p.get("deprecated") is True,
             style=style,
             explode=explode,
             allow_empty_value=p.get("allowEmptyValue") is True,
-            extensions=_extensions(p),
-            raw=p,
         )
 
     def _swagger_body(
@@ -308,6 +326,16 @@ class _Reader:
         else:
             content = {str(m): _obj(v).get("schema") or {} for m, v in _obj(r.get("content")).items()}
         return Response(status, content, headers, f"{pointer}/responses/{_escape(status)}")
+
+
+def _has_ref_loop(resolver: Resolver, refs: set[str]) -> bool:
+    """Whether some chain of refs to refs in the document never ends (each target is looked up once, cached)."""
+    for ref in refs:
+        try:
+            resolver.resolve({"$ref": ref})
+        except SpecError:
+            return True
+    return False
 
 
 def _parameter_key(where: str, name: str, path_names: list[str]) -> tuple[str, str]:

@@ -12,7 +12,9 @@ from monitor.engine.rules.aspects import ASPECTS, BOUNDS, CONTEXTS
 
 _BOUND_STEMS = sorted(BOUNDS.values(), key=len, reverse=True)
 _KEYWORDS = {stem: kw for kw, stem in BOUNDS.items()}
-_CONTEXTS_LONGEST_FIRST = sorted(CONTEXTS, key=len, reverse=True)  # `request-parameter-property` before `request-parameter`
+_CONTEXTS_LONGEST_FIRST = sorted(
+    CONTEXTS, key=len, reverse=True
+)  # `request-parameter-property` before `request-parameter`
 
 
 @cache

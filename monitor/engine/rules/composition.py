@@ -188,7 +188,7 @@ def check_discriminator(p: SchemaPair) -> Iterator[Finding]:
 
 def wrapped_side(old: dict[str, Any], new: dict[str, Any], old_deref: Callable[[Any], Any],
                  new_deref: Callable[[Any], Any]) -> str | None:  # fmt: skip
-    """"new" when an object became a oneOf/anyOf of objects ("old" for the reverse), else None.
+    """ "new" when an object became a oneOf/anyOf of objects ("old" for the reverse), else None.
 
     Such a pair is one object compared with each alternative, not properties removed and alternatives added.
     """

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from monitor.engine.model import Operation, Spec
 
@@ -12,8 +11,7 @@ if TYPE_CHECKING:
     from monitor.engine.schemas import SchemaComparer
 
 
-@dataclass(frozen=True, slots=True)
-class SpecPair:
+class SpecPair(NamedTuple):
     old: Spec
     new: Spec
     comparer: SchemaComparer
@@ -21,8 +19,7 @@ class SpecPair:
     min_sunset_days: int  # a deprecation must announce a sunset at least this far ahead
 
 
-@dataclass(frozen=True, slots=True)
-class OperationPair:
+class OperationPair(NamedTuple):
     old: Operation
     new: Operation
     specs: SpecPair

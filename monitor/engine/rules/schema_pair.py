@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.engine.model import Direction
 from monitor.engine.rules.base import Finding
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(NamedTuple):
     """Where a schema sits: the context prefix of its rule ids, a location, and message arguments."""
 
     direction: Direction
@@ -31,8 +29,7 @@ class Place:
         return f"{side}-property" if self.in_property else f"{side}-body"
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaPair:
+class SchemaPair(NamedTuple):
     old: dict[str, Any]
     new: dict[str, Any]
     place: Place

@@ -37,6 +37,7 @@ def api_name(path: str) -> str | None:
     match = re.fullmatch(r"/api/v(\d+)/([a-z_]+)/([a-z0-9_]+)", path)
     return f"v{match[1]}.{match[2]}.{match[3]}" if match else None
 
+
 # Developer announcements, English and Simplified Chinese (the same notices; Chinese ones sometimes first). The site
 # renders its list in the page; `article` is one notice. Every 6h: notices give weeks of warning, not hours.
 ANNOUNCEMENT_PAGES = {

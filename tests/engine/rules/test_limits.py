@@ -272,3 +272,10 @@ def test_monitor_diff_with_a_usage_file_need_exits_1_on_the_cut(tmp_path: Path) 
     bad = subprocess.run([sys.executable, "-m", "monitor", "diff", str(old), str(new), "--usage", str(usage)],
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert bad.returncode == 2 and "`per_day: lots` is not a positive rate" in bad.stderr
+
+
+def test_a_rate_column_named_otherwise_than_it_begins_is_still_found() -> None:
+    # `next()` over the columns once looked for a name starting with "rate": this header made load_spec raise
+    # StopIteration
+    text = "| Max Rate (requests per second) | Burst |\n|----|----|\n| 0.5 | 30 |"
+    assert documented_limit({"description": text}) == RateLimit(0.5, 30, "usage-plan")

@@ -247,7 +247,9 @@ def _response_header(schema: Schema) -> dict[str, Any]:
 
 def _webhook(schema: Schema) -> dict[str, Any]:
     """Under `webhooks`, not `paths` (see `spec_for`): the platform sends this request."""
-    return {"orderCreated": {"post": {"requestBody": {"content": {JSON: {"schema": schema}}}, "responses": {"200": OK}}}}
+    return {
+        "orderCreated": {"post": {"requestBody": {"content": {JSON: {"schema": schema}}}, "responses": {"200": OK}}}
+    }
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,9 @@ def shopee_app(partner_id: str, partner_key: str, shop_id: str, refresh_token: s
 def lazada_app(app_key: str, app_secret: str, access_token: str, seen: Seen) -> Starlette:
     def refuse(code: str, message: str) -> JSONResponse:
         seen.refused.append(code)
-        return JSONResponse({"type": "ISV", "code": code, "message": message, "request_id": "0ba2887315178178017221014"})
+        return JSONResponse(
+            {"type": "ISV", "code": code, "message": message, "request_id": "0ba2887315178178017221014"}
+        )
 
     async def check(request: Request) -> JSONResponse | None:
         # Parameters count wherever they travel: the query, or the form body (the SDK posts even its system ones).
