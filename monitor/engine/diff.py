@@ -8,6 +8,8 @@ from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import orjson
+
 from monitor.engine._gc import paused_gc
 from monitor.engine.errors import RefusedInput
 from monitor.engine.group import Change, group
@@ -128,6 +130,7 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
             same_defaults
             and comparer.same(old_op.raw, new_op.raw)
             and comparer.same(old_op.raw_path_parameters, new_op.raw_path_parameters)
+            and _written_alike(old_op.raw, new_op.raw)
         ):
             continue
         ops[new_op.label] = new_op
@@ -146,6 +149,14 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
         changes = escalate(changes)
     kept, ignored = _apply_ignore(changes, options.ignore, specs.today, ops)
     return DiffResult(old.info, new.info, kept, ignored)
+
+
+def _written_alike(old: Any, new: Any) -> bool:
+    """Equal as JSON: `==` finds `deprecated: 1` and `deprecated: true` equal; the checks do not."""
+    try:
+        return orjson.dumps(old) == orjson.dumps(new)
+    except TypeError:  # deeper than orjson writes, or keys that are not strings: compared in full
+        return False
 
 
 def _key(label: str) -> str:

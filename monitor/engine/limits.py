@@ -22,6 +22,8 @@ import math
 import re
 from typing import Any, NamedTuple
 
+import orjson
+
 __all__ = [
     "PERIODS",
     "Need",
@@ -46,6 +48,7 @@ _HEADER = re.compile(r"^\|(?P<cells>.*\bRate\s*\(requests per second\).*)\|\s*$"
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _NUMBER = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
 _EXTENSIONS = ("x-rate-limit", "x-ratelimit", "x-amzn-api-rate-limit")
+_READ = (*_EXTENSIONS, "x-ratelimit-limit", "x-ratelimit-burst", "description")  # what documented_limit reads
 
 
 class RateLimit(NamedTuple):
@@ -54,6 +57,17 @@ class RateLimit(NamedTuple):
     rate: float | None
     burst: int | None
     source: str  # "usage-plan" (the description's table) or the extension's name
+
+
+def limit_text(operation: dict[str, Any]) -> bytes | None:
+    """All that `documented_limit` reads of an operation object, as JSON: equal texts document equal limits.
+
+    JSON tells `true` from `1`, which `==` does not (and the limit does); None when a value cannot be written.
+    """
+    try:
+        return orjson.dumps([operation.get(key) for key in _READ])
+    except TypeError:
+        return None
 
 
 def documented_limit(operation: dict[str, Any]) -> RateLimit | None:

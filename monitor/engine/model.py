@@ -69,7 +69,6 @@ class Parts(NamedTuple):
     parameters: dict[tuple[str, str], Parameter]
     body: Body | None
     responses: dict[str, Response]
-    limit: RateLimit | None  # the documented rate limit (engine/limits.py)
 
 
 class Operation:
@@ -78,6 +77,7 @@ class Operation:
     checked that no ref chain of the document loops, so reading them later cannot fail."""
 
     __slots__ = (
+        "_limit",
         "_parts",
         "_read",
         "deprecated",
@@ -119,6 +119,7 @@ class Operation:
         self.raw_path_parameters = raw_path_parameters
         self.parent: str | None = None  # a callback's operation: the key of the operation that registers it
         self._parts: Parts | None = None
+        self._limit: RateLimit | bool | None = False  # False: not read yet
         self._read = read
 
     def __repr__(self) -> str:
@@ -144,7 +145,12 @@ class Operation:
 
     @property
     def limit(self) -> RateLimit | None:
-        return self.parts.limit
+        """The documented rate limit (engine/limits.py)."""
+        if self._limit is False:
+            from monitor.engine.limits import documented_limit
+
+            self._limit = documented_limit(self.raw)
+        return self._limit  # type: ignore[return-value]
 
     @property
     def label(self) -> str:

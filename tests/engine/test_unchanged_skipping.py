@@ -233,3 +233,14 @@ def test_a_change_behind_a_ref_serialised_with_escapes_or_non_ascii_is_reported(
             ["GET /orders/{id}", "GET /prices", "GET /trees"],
         )
     ]
+
+
+def test_an_operation_equal_to_python_but_not_as_written_is_compared(tmp_path: Path) -> None:
+    # `deprecated: 1 == deprecated: true` in Python, so `==` alone would skip the operation as unchanged; only
+    # `true` deprecates it
+    old, new = _spec(), _spec()
+    old["paths"]["/prices"]["get"]["deprecated"] = 1
+    new["paths"]["/prices"]["get"]["deprecated"] = True
+    assert [(c.id, c.operations) for c in diff_docs(tmp_path, old, new).changes] == [
+        ("endpoint-deprecated", ["GET /prices"])
+    ]

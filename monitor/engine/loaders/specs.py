@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any
 
 from monitor.engine.errors import SpecError
-from monitor.engine.limits import documented_limit
 from monitor.engine.loaders.refs import Resolver
 from monitor.engine.model import (
     Body,
@@ -239,7 +238,7 @@ class _Reader:
             if str(status).startswith("x-"):
                 continue
             responses[str(status)] = self._response(str(status), self.deref(r), produces, pointer)
-        return Parts(parameters, body, responses, documented_limit(raw))
+        return Parts(parameters, body, responses)
 
     def _parameter(self, p: dict[str, Any]) -> Parameter:
         where = p["in"]

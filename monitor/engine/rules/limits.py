@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from monitor.engine.limits import RateLimit, format_count, format_rate, per_day
+from monitor.engine.limits import RateLimit, format_count, format_rate, limit_text, per_day
 from monitor.engine.model import Operation
 from monitor.engine.rules.base import BREAKING, INFO, NONE, WARNING, Finding, Rule
 from monitor.engine.rules.context import OperationPair
@@ -57,6 +57,9 @@ def _describe(limit: RateLimit) -> str:
 
 
 def check_limits(p: OperationPair) -> Iterator[Finding]:
+    text = limit_text(p.old.raw)
+    if text is not None and text == limit_text(p.new.raw):  # most descriptions do not change: no table is read
+        return
     old, new = p.old.limit, p.new.limit
     if old is None and new is None:
         return

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from monitor.engine import DiffOptions
+from monitor.engine import DiffOptions, diff, load_spec
 from monitor.engine.errors import OptionsError
 from monitor.engine.filters import Usage, load_usage
 from monitor.engine.limits import Need, RateLimit, documented_limit, parse_need, parse_rate
-from tests.engine.helpers import diff_docs
+from tests.engine.helpers import diff_docs, write_spec
 from tests.engine.rules.test_operations import BREAKING, INFO, WARNING, covers, expect, expect_nothing
 
 ORDERS = "#/paths/~1orders/get/description"
@@ -279,3 +279,24 @@ def test_a_rate_column_named_otherwise_than_it_begins_is_still_found() -> None:
     # StopIteration
     text = "| Max Rate (requests per second) | Burst |\n|----|----|\n| 0.5 | 30 |"
     assert documented_limit({"description": text}) == RateLimit(0.5, 30, "usage-plan")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ({"x-ratelimit-limit": 1}, {"x-ratelimit-limit": True}),  # equal to `==`; only 1 documents a limit
+        ({"x-rate-limit": {"burst": 1}}, {"x-rate-limit": {"burst": True}}),
+    ],
+)
+def test_a_limit_is_compared_whenever_what_it_is_read_from_differs(
+    tmp_path: Path, old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    # check_limits skips operations whose limit text is unchanged: `true` and `1` must not look unchanged
+    def doc(extra: dict[str, Any]) -> dict[str, Any]:
+        return {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+                "paths": {"/a": {"get": {**extra, "responses": {"200": {"description": "ok"}}}}}}  # fmt: skip
+
+    a = load_spec(write_spec(tmp_path / "a.yaml", doc(old)))
+    b = load_spec(write_spec(tmp_path / "b.yaml", doc({**new, "summary": "reworded"})))
+    assert a.operations["GET /a"].limit != b.operations["GET /a"].limit
+    assert diff(a, b).changes, "a changed limit went unreported"
