@@ -80,7 +80,9 @@ class _Reader:
         self.eager = _has_ref_loop(self.resolver, refs)
 
     def deref(self, node: Any) -> Any:
-        return self.resolver.deref(node)
+        if isinstance(node, dict) and "$ref" in node:  # most nodes are not refs: answered without two more calls
+            return self.resolver.deref(node)
+        return node
 
     def read(self) -> Spec:
         root = self.root
@@ -315,10 +317,11 @@ class _Reader:
             if self.is_swagger:
                 schema = {k: h[k] for k in _SWAGGER_SCHEMA_FIELDS if k in h}
             else:
-                schema = h.get("schema") if isinstance(h.get("schema"), dict) else {}
-            headers[str(name).lower()] = Header(
-                str(name), h.get("required") is True, schema, h.get("deprecated") is True
-            )
+                schema = h.get("schema")
+                if not isinstance(schema, dict):
+                    schema = {}
+            name = str(name)
+            headers[name.lower()] = Header(name, h.get("required") is True, schema, h.get("deprecated") is True)
         if self.is_swagger:
             schema = r.get("schema")
             content = {str(m): schema for m in produces} if isinstance(schema, dict) else {}
