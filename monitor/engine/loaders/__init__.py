@@ -53,5 +53,6 @@ def load_spec_bytes(data: bytes, name: str, *, base: Path | None = None, allow_e
             spec.defects.append(
                 ("malformed-value", "#/info", "no `info.version`: the document does not state its version")
             )
-        spec.defects.extend(("dangling-ref", where, ref) for where, ref in find_dangling(root, name, refs))
+        dangling = find_dangling(root, name, refs, spec.resolver)  # its targets were all looked up in build_spec
+        spec.defects.extend(("dangling-ref", where, ref) for where, ref in dangling)
         return spec
