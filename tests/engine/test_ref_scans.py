@@ -112,3 +112,25 @@ def test_a_ref_holding_an_escape_is_read_whole(tmp_path: Path, ref: str) -> None
     spec = _load(tmp_path, orjson.dumps(_doc(schemas)))
     assert spec.refs == {ref, "#/components/schemas/A"}
     assert _dangling(spec) == [("#/components/schemas/A", ref)]
+
+
+_OBJECT_KEYS = ["properties", "patternProperties", "headers", "content", "responses", "schemas", "securitySchemes",
+                "definitions", "securityDefinitions"]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", _OBJECT_KEYS)
+def test_an_empty_list_where_an_object_belongs_is_found_after_other_empty_lists(tmp_path: Path, key: str) -> None:
+    # the quick test finds `"<key>":[]` past the `[]`s that are fine (other keys') and the near misses
+    schemas = {"A": {"type": "object", "security": [], f"x{key}": [], f"{key}x": [], key: []}}
+    spec = _load(tmp_path, orjson.dumps(_doc(schemas)))
+    assert spec.defects == [
+        ("malformed-value", f"#/components/schemas/A/{key}", f"`{key}: []` read as an empty object")
+    ]
+    assert spec.root["components"]["schemas"]["A"][key] == {}
+
+
+def test_a_bare_type_name_as_items_is_found_after_near_misses(tmp_path: Path) -> None:
+    schemas = {"A": {"type": "array", "x-items": "string", "itemsx": "string", "tems": "string", "items": "string"}}
+    spec = _load(tmp_path, orjson.dumps(_doc(schemas)))
+    detail = '`items: "string"` read as `items: {type: string}`'
+    assert spec.defects == [("malformed-value", "#/components/schemas/A/items", detail)]
