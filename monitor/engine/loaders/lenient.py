@@ -12,26 +12,27 @@ Anything else malformed is left as it is (and compared as written). Each repair 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 _JSON_TYPES = {"string", "integer", "number", "boolean", "array", "object"}
 _OBJECT_KEYS = ("properties", "patternProperties", "headers", "content", "responses", "schemas", "securitySchemes",
                 "definitions", "securityDefinitions")  # fmt: skip
-# Byte patterns on the serialised document. Each starts at a byte rarer than `"` and checks what precedes it with a
-# lookbehind: a pattern starting at `"` stops at every quote (twice the time). `"items":"` starts at its `m`;
-# `"properties":[]` and the like at the `[` (other keys' `[]`, `"security":[]` say, are common and fine).
-_ITEMS_STRING = re.compile(rb'ms":"(?<="items":")')
-_OBJECT_EMPTY_LIST = re.compile(rb"\[\](?:" + b"|".join(rb'(?<="%s":\[\])' % k.encode() for k in _OBJECT_KEYS) + b")")
+# What may need a repair, as the serialised document has it right after a key's colon: `"items":"` (a string where
+# a schema belongs) or `"properties":[]` and the like (other keys' `[]`, `"security":[]` say, are common and fine).
+# The loader's one pass over the document stops at each `:` and looks behind it for the key.
+REPAIR_AFTER_COLON = (
+    rb'"(?<="items":")|\[\](?:' + b"|".join(rb'(?<="%s":\[\])' % k.encode() for k in _OBJECT_KEYS) + b")"
+)
 _SKIP = ("example", "examples", "default", "enum", "const", "x-bundled")  # values, not schemas
 
 
-def repair(root: Any, serialised: bytes | None) -> list[tuple[str, str, str]]:
+def repair(root: Any, suspect: bool = True) -> list[tuple[str, str, str]]:
     """Repair `root` in place; returns the defects found, as (kind, JSON pointer, what was read).
 
-    `serialised` is the document as JSON bytes (None when too deep to serialise: then it is walked).
+    `suspect`: whether the serialised document has something `REPAIR_AFTER_COLON` matches (or could not be
+    serialised); when it has not, there is nothing to repair and the document is not walked.
     """
-    if serialised is not None and not _is_suspect(serialised):
+    if not suspect:
         return []
     defects: list[tuple[str, str, str]] = []
     stack: list[tuple[Any, str]] = [(root, "#")]
@@ -49,11 +50,6 @@ def repair(root: Any, serialised: bytes | None) -> list[tuple[str, str, str]]:
             if isinstance(value, (dict, list)):
                 stack.append((value, f"{where}/{_escape(str(key))}"))
     return sorted(defects)
-
-
-def _is_suspect(data: bytes) -> bool:
-    """A quick test on the serialised document (byte searches at C speed): may any repair be needed?"""
-    return _ITEMS_STRING.search(data) is not None or _OBJECT_EMPTY_LIST.search(data) is not None
 
 
 def lift_required_flags(schema: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, bool]]]:

@@ -15,6 +15,9 @@ from monitor.engine.errors import RefusedInput, SpecError
 # `"` stops at every quote, twice the time on a whole document.
 _REF_VALUE = re.compile(rb'\$(?<="\$)ref":"((?:[^"\\]|\\.)*)"')
 _REF_PLAIN = re.compile(rb'\$(?<="\$)ref":"([^"]*)"')  # exact when no ref holds an escape (all real ones)
+# A ref as the loader's one pass over the document finds it, right after a key's colon (see `REPAIR_AFTER_COLON`):
+# its value with the opening quote, so never empty.
+REF_AFTER_COLON = rb'(?<="\$ref":)("[^"]*)"'
 _REF_KEY = b'"$ref":"'
 MAX_REF_CHAIN = 64  # a chain of refs to refs longer than this is a loop or an attack
 
