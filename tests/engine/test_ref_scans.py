@@ -4,6 +4,7 @@ they point into: each shortcut must give exactly what a walk of the parsed tree 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,8 @@ _REFS = {
     "#/components/schemas/Missing": "dangling",
     "#/components/schemas/Missing/properties/x": "under a missing parent: dangling",
     "#/components/schemas/Ok/type/x": "under a string: dangling",
+    "#": None,
+    "#Ok": "no pointer: dangling",
 }
 
 
@@ -134,3 +137,27 @@ def test_a_bare_type_name_as_items_is_found_after_near_misses(tmp_path: Path) ->
     spec = _load(tmp_path, orjson.dumps(_doc(schemas)))
     detail = '`items: "string"` read as `items: {type: string}`'
     assert spec.defects == [("malformed-value", "#/components/schemas/A/items", detail)]
+
+
+def test_a_ref_holding_an_escape_does_not_hide_a_repair(tmp_path: Path) -> None:
+    # the exact scan such a ref takes answers the refs; the repair test comes from the same pass
+    schemas = {"A": {"$ref": '#/components/schemas/Quo"te'}, "B": {"type": "object", "properties": []}}
+    spec = _load(tmp_path, orjson.dumps(_doc(schemas)))
+    assert spec.refs == {'#/components/schemas/Quo"te'}
+    assert spec.defects == [
+        ("malformed-value", "#/components/schemas/B/properties", "`properties: []` read as an empty object"),
+        ("dangling-ref", "#/components/schemas/A", '#/components/schemas/Quo"te'),
+    ]
+
+
+def test_a_document_too_deep_to_serialise_is_walked_for_refs_and_repairs(tmp_path: Path) -> None:
+    deep: dict[str, Any] = {"type": "object", "properties": [], "x": {"$ref": "#/components/schemas/Nowhere"}}
+    for _ in range(300):  # orjson serialises 255 levels at most
+        deep = {"type": "object", "properties": {"p": deep}}
+    spec = _load(tmp_path, json.dumps(_doc({"Deep": deep})).encode())
+    assert spec.refs == {"#/components/schemas/Nowhere"}
+    where = "#/components/schemas/Deep" + "/properties/p" * 300
+    assert spec.defects == [
+        ("malformed-value", f"{where}/properties", "`properties: []` read as an empty object"),
+        ("dangling-ref", f"{where}/x", "#/components/schemas/Nowhere"),
+    ]

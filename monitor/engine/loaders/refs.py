@@ -60,12 +60,9 @@ def serialise(node: Any) -> bytes | None:
         return None
 
 
-def unique_refs_in(node: Any, text: bytes | None = None) -> set[str]:
-    """The distinct `$ref` strings inside `node` (a whole document has thousands of refs but few distinct ones).
-
-    `text` is `node` serialised, when the caller has it already.
-    """
-    data = text if text is not None else serialise(node)
+def unique_refs_in(node: Any, serialised: bytes | None = None) -> set[str]:
+    """The distinct `$ref` strings inside `node` (a whole document has thousands of refs but few distinct ones)."""
+    data = serialised if serialised is not None else serialise(node)
     if data is None:
         return set(_walk_refs(node))
     plain = set(_REF_PLAIN.findall(data))
