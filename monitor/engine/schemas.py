@@ -15,7 +15,7 @@ from typing import Any
 
 from monitor.engine.loaders.lenient import lift_required_flags, required_flag_detail
 from monitor.engine.loaders.refs import DANGLING, Resolver, plain_refs_in, refs_in
-from monitor.engine.rules import SCHEMA_CHECKS
+from monitor.engine.rules import SCHEMA_CHECKS, unread
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, check_ambiguous_split, match_branches, wrapped_side
 from monitor.engine.rules.equivalent import align
@@ -45,9 +45,17 @@ _BOOLEAN_KEYS = ("nullable", "x-nullable", "multipleOf", "uniqueItems", "additio
                  "readOnly", "writeOnly")  # fmt: skip
 
 
+_ABSENT = object()
+
+
 def _alike(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Schemas between which no schema check finds anything: each compares old with new (rules/__init__.py)."""
-    return old == new and all(type(old.get(k)) is type(new.get(k)) for k in _BOOLEAN_KEYS)
+    """Schemas between which no schema check finds anything: each compares old with new (rules/__init__.py), and
+    none reads the keys `unread` names, so schemas equal but for those are as good as equal."""
+    if old != new:
+        for key in old.keys() | new.keys():
+            if old.get(key, _ABSENT) != new.get(key, _ABSENT) and not unread(key):
+                return False
+    return all(type(old.get(k)) is type(new.get(k)) for k in _BOOLEAN_KEYS)
 
 
 def _ref(node: Any) -> str | None:
@@ -411,4 +419,6 @@ class SchemaComparer:
         args = dict(place.args)
         if marker and "property" in args:
             args["property"] = f"{args['property']}{marker}"
-        return Place(place.direction, place.scope, place.in_property, f"{place.location}/{segment}", tuple(args.items()))
+        return Place(
+            place.direction, place.scope, place.in_property, f"{place.location}/{segment}", tuple(args.items())
+        )

@@ -13,7 +13,19 @@ SCHEMA_CHECKS = (
     *types.CHECKS, *enums.CHECKS, *constraints.CHECKS, *composition.CHECKS, properties.check_visibility,
 )  # fmt: skip
 
-__all__ = ["SCHEMA_CHECKS", "Finding", "Rule", "catalogue"]
+# Keys no schema check reads, nor any extension but these two: a pair that differs only in such keys (two thirds
+# of the changed pairs of a real API differ only in a description) is skipped like an equal one.
+# tests/engine/test_annotation_skipping.py records what each check reads and holds it to this.
+UNREAD_KEYS = frozenset(("description", "title", "example", "examples", "externalDocs", "$comment"))
+READ_EXTENSIONS = frozenset(("x-nullable", "x-extensible-enum"))
+
+
+def unread(key: object) -> bool:
+    """Whether no schema check reads `key` (a keyword or extension of the schemas it compares)."""
+    return key in UNREAD_KEYS or (isinstance(key, str) and key.startswith("x-") and key not in READ_EXTENSIONS)
+
+
+__all__ = ["SCHEMA_CHECKS", "Finding", "Rule", "catalogue", "unread"]
 
 
 def catalogue() -> dict[str, Rule]:

@@ -1,0 +1,165 @@
+"""The walk skips the schema checks on a pair that differs only in keys no check reads (rules.unread: descriptions,
+titles, examples, most extensions). These tests hold the checks to that list, and make sure the skip never hides
+a real change beside an annotation one, at the same level or deeper.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.engine.model import Direction
+from monitor.engine.rules import READ_EXTENSIONS, SCHEMA_CHECKS, UNREAD_KEYS, unread
+from monitor.engine.rules.schema_pair import Place, SchemaPair
+from tests.engine.helpers import diff_docs
+from tests.engine.test_unchanged_skipping import _SCHEMAS, _json_response, _ref, _spec
+
+_PLACES = [
+    Place(direction, scope, in_property, "#/x", (("status", "200"),))
+    for direction, scope, in_property in itertools.product(Direction, ("body", "parameter", "header"), (False, True))
+]
+
+
+class _Recording(dict[str, Any]):
+    """A schema that notes every key a check asks for; reading it whole (iterating, comparing) is noted as "*"."""
+
+    def __init__(self, data: dict[str, Any], seen: set[Any]) -> None:
+        super().__init__(data)
+        self.seen = seen
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.seen.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.seen.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.seen.add(key)
+        return super().__contains__(key)
+
+    def keys(self) -> Any:
+        self.seen.add("*")
+        return super().keys()
+
+    def items(self) -> Any:
+        self.seen.add("*")
+        return super().items()
+
+    def values(self) -> Any:
+        self.seen.add("*")
+        return super().values()
+
+    def __iter__(self) -> Any:
+        self.seen.add("*")
+        return super().__iter__()
+
+    def __eq__(self, other: object) -> bool:
+        self.seen.add("*")
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> bool:
+        self.seen.add("*")
+        return super().__ne__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_no_schema_check_reads_a_key_the_walk_may_skip() -> None:
+    # Every check runs on every pair of the sample schemas (unequal ones too, so the branches past "nothing
+    # changed" run) in every context; the keys each asks for must all be keys the skip watches.
+    seen: set[Any] = set()
+    for a, b in itertools.product(_SCHEMAS, repeat=2):
+        for place in _PLACES:
+            pair = SchemaPair(_Recording(a, seen), _Recording(b, seen), place)
+            for check in SCHEMA_CHECKS:
+                list(check(pair))
+    assert "*" not in seen  # a check reading a whole schema would read its descriptions too
+    assert {"enum", "type", "x-nullable", "x-extensible-enum"} <= seen  # the recording works
+    assert not {key for key in seen if unread(key)}
+
+
+def test_the_extensions_checks_read_are_watched() -> None:
+    assert not any(unread(key) for key in READ_EXTENSIONS)
+    assert unread("x-docgen-enum-table-extension") and unread("description") and not unread("enum")
+
+
+_ANNOTATIONS: list[tuple[str, Any]] = [
+    *((key, "a note") for key in sorted(UNREAD_KEYS)),
+    ("examples", ["a", 1]),
+    ("x-docgen-enum-table-extension", True),
+]
+
+
+@pytest.mark.parametrize("index", range(len(_SCHEMAS)))
+def test_no_schema_check_finds_anything_when_only_annotations_change(index: int) -> None:
+    schema = _SCHEMAS[index]
+    for key, value in _ANNOTATIONS:
+        annotated = {**copy.deepcopy(schema), key: value}
+        for place in _PLACES:
+            for old, new in ((schema, annotated), (annotated, schema)):
+                for check in SCHEMA_CHECKS:
+                    assert list(check(SchemaPair(old, new, place))) == [], (check.__name__, key, schema)
+
+
+def _found(tmp_path: Path, old: dict[str, Any], new: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(c.id, c.location) for c in diff_docs(tmp_path, old, new).changes}
+
+
+def test_a_real_change_beside_a_description_change_is_reported(tmp_path: Path) -> None:
+    old, new = _spec(), _spec()
+    amount = new["components"]["schemas"]["Money"]["properties"]["amount"]
+    amount["description"] = "now documented"
+    amount["maxLength"] = 9
+    found = _found(tmp_path, old, new)
+    assert ("response-property-max-length-set", "#/components/schemas/Money/properties/amount") in found
+
+
+def test_a_change_inside_a_nested_property_of_an_annotation_only_pair_is_reported(tmp_path: Path) -> None:
+    # `Line` itself differs only in its description and its property's title; what changed sits two levels down
+    old, new = _spec(), _spec()
+    line = new["components"]["schemas"]["Line"]
+    line["description"] = "an order line"
+    line["properties"]["price"] = {"title": "Price", "allOf": [_ref("Money")], "example": {"amount": "1"}}
+    new["components"]["schemas"]["Money"]["properties"]["amount"] = {"type": "string", "format": "decimal"}
+    old["components"]["schemas"]["Line"]["properties"]["price"] = {"allOf": [_ref("Money")]}
+    found = _found(tmp_path, old, new)
+    assert ("response-property-format-set", "#/components/schemas/Money/properties/amount") in found
+
+
+@pytest.mark.parametrize(("key", "old", "new", "rule"), [
+    ("x-nullable", False, True, "response-property-became-nullable"),
+    ("x-extensible-enum", ["a"], ["a", "b"], "response-property-x-extensible-enum-value-added"),
+    ("readOnly", False, True, "response-property-became-read-only"),
+])  # fmt: skip
+def test_a_read_extension_or_flag_changing_with_a_description_is_reported(
+    tmp_path: Path, key: str, old: Any, new: Any, rule: str
+) -> None:
+    docs = _spec(), _spec()
+    for doc, value, text in zip(docs, (old, new), ("old", "new"), strict=True):
+        doc["components"]["schemas"]["Note"]["properties"]["text"] = {"type": "string", key: value, "description": text}
+    found = _found(tmp_path, *docs)
+    assert (rule, "#/components/schemas/Note/properties/text") in found, found
+
+
+def test_alternatives_matched_by_title_are_still_compared(tmp_path: Path) -> None:
+    # titles are read by the walk (pairing oneOf alternatives), never by a check: a retitled, reordered pair of
+    # alternatives is matched by the titles they keep, and a change inside one is reported
+    def alternatives(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+        return {"oneOf": [first, second], "description": "a payment"}
+
+    card = {"title": "Card", "type": "object", "properties": {"number": {"type": "string"}}}
+    bank = {"title": "Bank", "type": "object", "properties": {"iban": {"type": "string"}}}
+    bank_new = {**copy.deepcopy(bank), "description": "a bank account"}
+    bank_new["properties"]["iban"]["maxLength"] = 34
+    old, new = _spec(), _spec()
+    old["paths"]["/pay"] = {"get": {"operationId": "pay", "responses": _json_response(alternatives(card, bank))}}
+    new["paths"]["/pay"] = {"get": {"operationId": "pay", "responses": _json_response(alternatives(bank_new, card))}}
+    found = _found(tmp_path, old, new)
+    where = "#/paths/~1pay/get/responses/200/content/application~1json/schema/oneOf/0/properties/iban"
+    assert found == {("response-property-max-length-set", where)}
