@@ -24,10 +24,13 @@ from monitor.engine.rules.schema_pair import Place, SchemaPair
 from monitor.engine.rules.types import is_replaced, is_wholesale
 
 MAX_DEPTH = 64  # real marketplace schemas nest at most ~15 levels; deeper input is cut off, not followed
-_SUBSCHEMA_KEYS = ("not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
-                   "unevaluatedProperties", "contentSchema")  # fmt: skip
+_SUBSCHEMA_ORDER = ("not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
+                    "unevaluatedProperties", "contentSchema")  # fmt: skip
+# ... and the keyed ones; few schemas hold any, so one set test per side skips them all
+_SUBSCHEMA_KEYS = frozenset((*_SUBSCHEMA_ORDER, "patternProperties", "dependentSchemas"))
 
 
+_COMPONENT_ARGS = frozenset(("parameter", "in", "header"))  # what a component's findings keep of their place
 ORIGIN = "\x00origin"  # key of a flattened schema: property -> $ref of the allOf part declaring it
 ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
 
@@ -55,7 +58,10 @@ def _alike(old: dict[str, Any], new: dict[str, Any]) -> bool:
         for key in old.keys() | new.keys():
             if old.get(key, _ABSENT) != new.get(key, _ABSENT) and not unread(key):
                 return False
-    return all(type(old.get(k)) is type(new.get(k)) for k in _BOOLEAN_KEYS)
+    for key in _BOOLEAN_KEYS:  # noqa: SIM110 (a loop, not all(...): it runs for every pair the walk reaches)
+        if type(old.get(key)) is not type(new.get(key)):
+            return False
+    return True
 
 
 def _ref(node: Any) -> str | None:
@@ -162,16 +168,24 @@ class SchemaComparer:
         comparison that reaches the pair (directly or through other components, cycles included)
         gets all of them, so the operations a finding lists never depend on the order of the walk.
         """
+        if self.same(old, new):
+            return []
+        return self.compare_changed(old, new, place)
+
+    def compare_changed(self, old: Any, new: Any, place: Place) -> list[Finding]:
+        """`compare` of two nodes the caller found not to be the same (before it built their place)."""
         scope = _Scope()
-        self._walk(old, new, place, 0, scope)
+        self._walk_changed(old, new, place, 0, scope)
         if not scope.edges:
             return scope.findings
         return [*scope.findings, *self._reachable_findings(scope.edges)]
 
-    def _walk(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
-        if depth > MAX_DEPTH or self.same(old, new):
-            return
-        self._walk_changed(old, new, place, depth, scope)
+    def _walk_nested(
+        self, old: Any, new: Any, place: Place, segment: str, marker: str, depth: int, scope: _Scope
+    ) -> None:
+        """Walk a subschema of the pair at `place` (at `segment`); most are the same, and their place is not built."""
+        if depth < MAX_DEPTH and not self.same(old, new):
+            self._walk_changed(old, new, self._nested(place, segment, marker), depth + 1, scope)
 
     def _walk_changed(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         """`_walk` of a pair known not to be the same (its caller asked, before it built the place)."""
@@ -261,7 +275,7 @@ class SchemaComparer:
 
     @staticmethod
     def _component_args(place: Place, ref: str) -> tuple[tuple[str, Any], ...]:
-        kept = tuple((k, v) for k, v in place.args if k in ("parameter", "in", "header"))
+        kept = [kv for kv in place.args if kv[0] in _COMPONENT_ARGS]
         return (*kept, ("schema", ref.rsplit("/", 1)[-1]))
 
     def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
@@ -290,8 +304,9 @@ class SchemaComparer:
             alternatives = (new if split == "new" else old)[keyword]
             for i, branch in enumerate(alternatives):
                 a, b = (old, branch) if split == "new" else (branch, new)
-                at = self._nested(place, f"{keyword}/{i}", "") if split == "new" else place  # where b sits
-                self._walk(a, b, at, depth + 1, scope)
+                if depth < MAX_DEPTH and not self.same(a, b):
+                    at = self._nested(place, f"{keyword}/{i}", "") if split == "new" else place  # where b sits
+                    self._walk_changed(a, b, at, depth + 1, scope)
             old_props = new_props = {}
         if old_props or new_props:
             origins = _origins(old, new, old_props, new_props)
@@ -307,20 +322,20 @@ class SchemaComparer:
                     if not self.same(o, n):  # most properties are: their place is not built
                         self._walk_changed(o, n, child(name), depth + 1, scope)
         o, n = old.get("items"), new.get("items")
-        if isinstance(o, dict) and isinstance(n, dict) and depth < MAX_DEPTH and not self.same(o, n):
-            self._walk_changed(o, n, self._nested(place, "items", "[]"), depth + 1, scope)
-        for key in ("additionalProperties",):
-            if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
-                self._walk(old[key], new[key], self._nested(place, key, "{}"), depth + 1, scope)
-        for key in _SUBSCHEMA_KEYS:
-            if key in old and key in new:
-                self._walk(old[key], new[key], self._nested(place, key, f"<{key}>"), depth + 1, scope)
-        for key in ("patternProperties", "dependentSchemas"):
-            o, n = old.get(key), new.get(key)
-            if isinstance(o, dict) and isinstance(n, dict):
-                for name in o.keys() & n.keys():
-                    place_ = self._nested(place, f"{key}/{name}", f"<{name}>")
-                    self._walk(o[name], n[name], place_, depth + 1, scope)
+        if isinstance(o, dict) and isinstance(n, dict):
+            self._walk_nested(o, n, place, "items", "[]", depth, scope)
+        o, n = old.get("additionalProperties"), new.get("additionalProperties")
+        if isinstance(o, dict) and isinstance(n, dict):
+            self._walk_nested(o, n, place, "additionalProperties", "{}", depth, scope)
+        if not _SUBSCHEMA_KEYS.isdisjoint(old) and not _SUBSCHEMA_KEYS.isdisjoint(new):  # rare: one test for all
+            for key in _SUBSCHEMA_ORDER:
+                if key in old and key in new:
+                    self._walk_nested(old[key], new[key], place, key, f"<{key}>", depth, scope)
+            for key in ("patternProperties", "dependentSchemas"):
+                o, n = old.get(key), new.get(key)
+                if isinstance(o, dict) and isinstance(n, dict):
+                    for name in o.keys() & n.keys():
+                        self._walk_nested(o[name], n[name], place, f"{key}/{name}", f"<{name}>", depth, scope)
         for keyword in ("oneOf", "anyOf"):
             o, n = old.get(keyword), new.get(keyword)
             if isinstance(o, list) or isinstance(n, list):
@@ -333,8 +348,9 @@ class SchemaComparer:
                 )
                 out.extend(check_alternatives(pair, keyword, removed, added, self.old.deref, self.new.deref))
                 for a, b in matched:  # located at the alternative's place in the new document
-                    i = next(k for k, branch in enumerate(n) if branch is b)
-                    self._walk(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
+                    if depth < MAX_DEPTH and not self.same(a, b):
+                        i = next(k for k, branch in enumerate(n) if branch is b)
+                        self._walk_changed(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
 
     def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:
         """Merge allOf parts into one schema, so moving properties into or out of allOf changes nothing.

@@ -94,7 +94,7 @@ def _content(
         if p.comparer.same(o, n):  # what compare() would answer first, before its place is built
             continue
         place = Place(direction, "body", False, f"{pointer}/{escape(media)}/schema", tuple(args.items()))
-        yield from p.comparer.compare(o, n, place)
+        yield from p.comparer.compare_changed(o, n, place)
 
 
 def _headers(
@@ -109,7 +109,8 @@ def _headers(
         yield Finding("response-header-added", f"{pointer}/headers/{escape(h.name)}", {**args, "header": h.name})
     for key in sorted(old.keys() & new.keys()):
         o, n = old[key], new[key]
-        if o.required == n.required and p.comparer.same(o.schema, n.schema):  # most headers repeat unchanged
+        unchanged = p.comparer.same(o.schema, n.schema)
+        if unchanged and o.required == n.required:  # most headers repeat unchanged
             continue
         loc = f"{pointer}/headers/{escape(n.name)}"
         hargs = {**args, "header": n.name}
@@ -117,9 +118,9 @@ def _headers(
             yield Finding("response-header-became-optional", loc, hargs)
         elif n.required and not o.required:
             yield Finding("response-header-became-required", loc, hargs)
-        yield from p.comparer.compare(
-            o.schema, n.schema, Place(RESPONSE, "header", False, f"{loc}/schema", tuple(hargs.items()))
-        )
+        if not unchanged:
+            place = Place(RESPONSE, "header", False, f"{loc}/schema", tuple(hargs.items()))
+            yield from p.comparer.compare_changed(o.schema, n.schema, place)
 
 
 OPERATION_CHECKS = (check_request_body, check_responses)
