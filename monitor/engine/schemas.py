@@ -30,6 +30,7 @@ _SUBSCHEMA_ORDER = ("not", "contains", "if", "then", "else", "propertyNames", "u
 _SUBSCHEMA_KEYS = frozenset((*_SUBSCHEMA_ORDER, "patternProperties", "dependentSchemas"))
 
 
+_SCHEMA_REFS = ("#/components/schemas/", "#/definitions/")  # refs to schemas, as opposed to other components
 _COMPONENT_ARGS = frozenset(("parameter", "in", "header"))  # what a component's findings keep of their place
 ORIGIN = "\x00origin"  # key of a flattened schema: property -> $ref of the allOf part declaring it
 ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
@@ -62,6 +63,23 @@ def _alike(old: dict[str, Any], new: dict[str, Any]) -> bool:
         if type(old.get(key)) is not type(new.get(key)):
             return False
     return True
+
+
+def _alike_targets(ref: str, old: Any, new: Any) -> bool:
+    """Targets of a ref that differ only where the walk never looks: schemas alike for every check (`_alike`).
+
+    Only schemas: other components' extensions are read (a parameter's x-sunset). And not `{type: null}`, which
+    alone is a null branch (`_unwrap_nullable` tests its length) and beside a description is not.
+    """
+    return (
+        ref.startswith(_SCHEMA_REFS)
+        and isinstance(old, dict)
+        and isinstance(new, dict)
+        and old is not DANGLING
+        and new is not DANGLING
+        and old.get("type") != "null"
+        and _alike(old, new)
+    )
 
 
 def _ref(node: Any) -> str | None:
@@ -105,7 +123,11 @@ class SchemaComparer:
 
     # -- identical subtrees -------------------------------------------------------------------
     def clean_refs(self) -> set[str]:
-        """Refs whose target is byte-for-byte the same in both specs, transitively (greatest fixpoint)."""
+        """Refs whose target is the same in both specs, transitively (greatest fixpoint): byte-for-byte, or for a
+        schema, but for keys no check reads (`_alike`), as most components of a real API whose description alone
+        changed. Nothing is found behind such a ref: the walk of its schemas (in any place) finds them alike, and
+        every subschema the same.
+        """
         if self._clean is None:
             candidates: dict[str, list[str]] = {}
             for ref in self.old.refs & self.new.refs:
@@ -115,6 +137,8 @@ class SchemaComparer:
                     continue
                 if o == n:
                     candidates[ref] = self.refs_of(o)
+                elif _alike_targets(ref, o, n):
+                    candidates[ref] = [*self.refs_of(o), *self.refs_of(n)]
             clean = set(candidates)
             changed = True
             while changed:

@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 
+from monitor.engine import load_spec
+from monitor.engine.loaders.refs import Resolver
 from monitor.engine.model import Direction
 from monitor.engine.rules import READ_EXTENSIONS, SCHEMA_CHECKS, UNREAD_KEYS, unread
 from monitor.engine.rules.schema_pair import Place, SchemaPair
-from tests.engine.helpers import diff_docs
+from monitor.engine.schemas import SchemaComparer
+from tests.engine.helpers import diff_docs, write_spec
 from tests.engine.test_unchanged_skipping import _SCHEMAS, _json_response, _ref, _spec
 
 _PLACES = [
@@ -163,3 +166,68 @@ def test_alternatives_matched_by_title_are_still_compared(tmp_path: Path) -> Non
     found = _found(tmp_path, old, new)
     where = "#/paths/~1pay/get/responses/200/content/application~1json/schema/oneOf/0/properties/iban"
     assert found == {("response-property-max-length-set", where)}
+
+
+# Components whose schemas differ only in keys no check reads count as unchanged (SchemaComparer.clean_refs): the
+# walk, and the whole comparison of an operation whose own text is identical, skip them.
+
+
+def test_a_change_behind_components_whose_descriptions_changed_lists_every_operation(tmp_path: Path) -> None:
+    old, new = _spec(), _spec()
+    for name in ("Order", "Line", "Node"):  # every route to Money passes a component whose description changed
+        new["components"]["schemas"][name]["description"] = f"the {name}"
+    new["components"]["schemas"]["Money"]["properties"]["amount"]["type"] = "integer"
+    assert [(c.id, c.location, c.operations) for c in diff_docs(tmp_path, old, new).changes] == [
+        (
+            "response-property-type-changed",
+            "#/components/schemas/Money/properties/amount",
+            ["GET /orders/{id}", "GET /prices", "GET /trees"],
+        )
+    ]
+
+
+def test_components_whose_annotations_alone_changed_report_nothing(tmp_path: Path) -> None:
+    old, new = _spec(), _spec()
+    schemas = new["components"]["schemas"]
+    schemas["Money"]["description"] = "an amount"
+    schemas["Money"]["example"] = {"amount": "1.00"}
+    schemas["Line"]["title"] = "Line"
+    schemas["Node"]["x-docgen-enum-table-extension"] = True
+    assert diff_docs(tmp_path, old, new).changes == []
+
+
+def test_a_component_flag_turning_from_true_to_1_beside_a_description_is_compared(tmp_path: Path) -> None:
+    # `true == 1`: the component is alike for the skip only when its flags keep their type, as `_alike` asks
+    docs = _spec(), _spec()
+    for doc, value, text in zip(docs, (True, 1), ("old", "new"), strict=True):
+        doc["components"]["schemas"]["Money"].update(deprecated=value, description=text)
+    found = _found(tmp_path, *docs)
+    assert ("response-property-reactivated", "#/components/schemas/Money") in found, found
+
+
+def test_a_null_alternative_that_gains_a_description_is_compared(tmp_path: Path) -> None:
+    # `{type: null}` alone makes `oneOf: [X, null]` read as X nullable; with a description it is an alternative:
+    # that component is not alike in both versions though only its description changed
+    docs = _spec(), _spec()
+    for doc in docs:
+        doc["components"]["schemas"]["Null"] = {"type": "null"}
+        doc["components"]["schemas"]["Note"]["properties"]["text"] = {"oneOf": [{"type": "string"}, _ref("Null")]}
+    docs[1]["components"]["schemas"]["Null"]["description"] = "no text"
+    assert docs[0]["paths"] == docs[1]["paths"]
+    assert any(c.location.startswith("#/components/schemas/Note") for c in diff_docs(tmp_path, *docs).changes)
+
+
+def test_only_schemas_whose_annotations_alone_changed_count_as_unchanged(tmp_path: Path) -> None:
+    # other components' extensions are read (a parameter's x-sunset): they count as changed as before
+    old, new = _spec(), _spec()
+    new["components"]["parameters"]["OrderId"]["description"] = "the order"
+    new["components"]["schemas"]["Note"]["description"] = "a note"
+    comparer = SchemaComparer(_resolver(tmp_path / "old.yaml", old), _resolver(tmp_path / "new.yaml", new))
+    clean = comparer.clean_refs()
+    assert "#/components/schemas/Note" in clean and "#/components/schemas/Money" in clean
+    assert "#/components/parameters/OrderId" not in clean
+
+
+def _resolver(path: Path, doc: dict[str, Any]) -> Resolver:
+    spec = load_spec(write_spec(path, doc))
+    return Resolver(spec.root, spec.file, spec.refs)
