@@ -82,6 +82,23 @@ def _alike_targets(ref: str, old: Any, new: Any) -> bool:
     )
 
 
+def _target(resolver: Resolver, ref: str) -> Any:
+    """`resolver.target(ref)`, a plain schema name looked up directly: `clean_refs` asks for every ref of both
+    documents, the walk later for a few of them, and the resolver decodes each part of each pointer it follows."""
+    for prefix, parents in (("#/components/schemas/", ("components", "schemas")), ("#/definitions/", ("definitions",))):
+        if ref.startswith(prefix):
+            name = ref[len(prefix) :]
+            if "/" in name or "~" in name or "%" in name:  # escaped: the resolver decodes it
+                break
+            node = resolver.root
+            for key in parents:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, dict) and name in node:
+                return node[name]
+            break
+    return resolver.target(ref)
+
+
 def _ref(node: Any) -> str | None:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -95,6 +112,8 @@ def _origins(old: dict[str, Any], new: dict[str, Any], old_props: dict[str, Any]
     """Properties both sides take from the same component through allOf, so a change in that component is
     reported once, at the component, whichever path (direct, allOf, nested) reaches it."""
     o, n = old.get(ORIGIN, {}), new.get(ORIGIN, {})
+    if not o and not n:  # no allOf on either side: no property has an origin
+        return {}
     parts_old, parts_new = set(o.values()), set(n.values())
     found = {}
     for name in old_props.keys() | new_props.keys():
@@ -132,7 +151,7 @@ class SchemaComparer:
             candidates: dict[str, list[str]] = {}
             for ref in self.old.refs & self.new.refs:
                 try:
-                    o, n = self.old.target(ref), self.new.target(ref)
+                    o, n = _target(self.old, ref), _target(self.new, ref)
                 except Exception:  # a dangling ref is dirty, and reported where it is used
                     continue
                 if o == n:
@@ -212,22 +231,24 @@ class SchemaComparer:
             self._walk_changed(old, new, self._nested(place, segment, marker), depth + 1, scope)
 
     def _walk_changed(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
-        """`_walk` of a pair known not to be the same (its caller asked, before it built the place)."""
+        """Walk a pair known not to be the same (its caller asked, before it built the place)."""
         old_ref, new_ref = _ref(old), _ref(new)
-        if new_ref is not None:
-            place = Place(
-                place.direction, place.scope, place.in_property, new_ref, self._component_args(place, new_ref)
-            )
-        if old_ref is None or new_ref is None:
+        if new_ref is None:
             self._compare_resolved(self.old.deref(old), self.new.deref(new), place, depth, scope)
             return
-        key = (old_ref, new_ref, place.direction, place.scope, place.in_property, place.args)
-        scope.edges.add(key)
-        if key in self._scopes:  # done, or in progress further up a recursive schema
+        args = self._component_args(place, new_ref)
+        if old_ref is None:
+            at = Place(place.direction, place.scope, place.in_property, new_ref, args)
+            self._compare_resolved(self.old.deref(old), self.new.deref(new), at, depth, scope)
             return
+        key = (old_ref, new_ref, place.direction, place.scope, place.in_property, args)
+        scope.edges.add(key)
+        if key in self._scopes:  # done (most components are reached many times), or in progress further up a
+            return  # recursive schema: its place is not built
         inner = _Scope()
         self._scopes[key] = inner
-        self._compare_resolved(self.old.deref(old), self.new.deref(new), place, 0, inner)
+        at = Place(place.direction, place.scope, place.in_property, new_ref, args)
+        self._compare_resolved(self.old.deref(old), self.new.deref(new), at, 0, inner)
 
     def _reachable_findings(self, start: set[ComponentKey]) -> list[Finding]:
         if len(start) == 1:  # the usual case: one component, reached from many operations, answered once

@@ -231,3 +231,21 @@ def test_only_schemas_whose_annotations_alone_changed_count_as_unchanged(tmp_pat
 def _resolver(path: Path, doc: dict[str, Any]) -> Resolver:
     spec = load_spec(write_spec(path, doc))
     return Resolver(spec.root, spec.file, spec.refs)
+
+
+@pytest.mark.parametrize("ref_name", ["Mo~1ney", "Mo%20ney", "Mo~0ney"], ids=["slash", "percent", "tilde"])
+def test_components_named_with_escapes_in_their_refs_are_compared(tmp_path: Path, ref_name: str) -> None:
+    # clean_refs looks plain names up directly; an escaped one goes through the resolver, which decodes it
+    name = ref_name.replace("%20", " ").replace("~1", "/").replace("~0", "~")
+    docs = _spec(), _spec()
+    for doc in docs:
+        schemas = doc["components"]["schemas"]
+        schemas[name] = schemas.pop("Money")
+        schemas[ref_name] = {"type": "string"}  # a decoy under the undecoded name, the same in both versions
+        doc["paths"]["/prices"]["get"]["responses"] = _json_response({"$ref": f"#/components/schemas/{ref_name}"})
+    docs[1]["components"]["schemas"][name]["description"] = "an amount"
+    assert diff_docs(tmp_path, *docs).changes == []
+    docs[1]["components"]["schemas"][name]["properties"]["amount"]["type"] = "integer"
+    assert [(c.id, c.location) for c in diff_docs(tmp_path, *docs).changes] == [
+        ("response-property-type-changed", f"#/components/schemas/{ref_name}/properties/amount")
+    ]
