@@ -15,7 +15,7 @@ from typing import Any
 
 from monitor.engine.loaders.lenient import lift_required_flags, required_flag_detail
 from monitor.engine.loaders.refs import DANGLING, Resolver, plain_refs_in, refs_in
-from monitor.engine.rules import SCHEMA_CHECKS, unread
+from monitor.engine.rules import checks_for, unread
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, check_ambiguous_split, match_branches, wrapped_side
 from monitor.engine.rules.equivalent import align
@@ -52,17 +52,24 @@ _BOOLEAN_KEYS = ("nullable", "x-nullable", "multipleOf", "uniqueItems", "additio
 _ABSENT = object()
 
 
+_UNCHANGED: frozenset[object] = frozenset()
+
+
+def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> frozenset[object]:
+    """The keys a schema check may read whose values differ (or, for `_BOOLEAN_KEYS`, their types)."""
+    changed = []
+    if old != new:
+        changed = [k for k in old.keys() | new.keys() if old.get(k, _ABSENT) != new.get(k, _ABSENT) and not unread(k)]
+    for key in _BOOLEAN_KEYS:
+        if type(old.get(key)) is not type(new.get(key)):
+            changed.append(key)
+    return frozenset(changed) if changed else _UNCHANGED
+
+
 def _alike(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """Schemas between which no schema check finds anything: each compares old with new (rules/__init__.py), and
     none reads the keys `unread` names, so schemas equal but for those are as good as equal."""
-    if old != new:
-        for key in old.keys() | new.keys():
-            if old.get(key, _ABSENT) != new.get(key, _ABSENT) and not unread(key):
-                return False
-    for key in _BOOLEAN_KEYS:  # noqa: SIM110 (a loop, not all(...): it runs for every pair the walk reaches)
-        if type(old.get(key)) is not type(new.get(key)):
-            return False
-    return True
+    return not _changed_keys(old, new)
 
 
 def _alike_targets(ref: str, old: Any, new: Any) -> bool:
@@ -336,8 +343,9 @@ class SchemaComparer:
                 escaped = name.replace("~", "~0").replace("/", "~1")
                 at = f"{place.location}/properties/{escaped}/required"
                 out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
-        if not _alike(old, new):  # most pairs a walk reaches are unchanged: only something they reference is not
-            for check in SCHEMA_CHECKS:
+        changed = _changed_keys(old, new)
+        if changed:  # most pairs a walk reaches are alike: only something they reference is not
+            for check in checks_for(changed):  # those that read a key that changed
                 out.extend(check(pair))
         if is_replaced(old, new) or is_wholesale(old, new, place.direction):
             return

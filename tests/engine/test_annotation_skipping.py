@@ -15,8 +15,11 @@ import pytest
 from monitor.engine import load_spec
 from monitor.engine.loaders.refs import Resolver
 from monitor.engine.model import Direction
-from monitor.engine.rules import READ_EXTENSIONS, SCHEMA_CHECKS, UNREAD_KEYS, unread
+from monitor.engine.rules import CHECK_KEYS, READ_EXTENSIONS, SCHEMA_CHECKS, UNREAD_KEYS, checks_for, unread
+from monitor.engine.rules.constraints import check_bounds
+from monitor.engine.rules.enums import check_enum
 from monitor.engine.rules.schema_pair import Place, SchemaPair
+from monitor.engine.rules.types import check_format, check_type, check_wholesale
 from monitor.engine.schemas import SchemaComparer
 from tests.engine.helpers import diff_docs, write_spec
 from tests.engine.test_unchanged_skipping import _SCHEMAS, _json_response, _ref, _spec
@@ -25,6 +28,10 @@ _PLACES = [
     Place(direction, scope, in_property, "#/x", (("status", "200"),))
     for direction, scope, in_property in itertools.product(Direction, ("body", "parameter", "header"), (False, True))
 ]
+
+
+# ... and one more, an object with other properties than _SCHEMAS' own, so an object replaced wholesale is read
+_SAMPLES = [*_SCHEMAS, {"type": "object", "properties": {"c": {}, "d": {}}, "required": ["c"]}]
 
 
 class _Recording(dict[str, Any]):
@@ -62,6 +69,10 @@ class _Recording(dict[str, Any]):
         self.seen.add("*")
         return super().__iter__()
 
+    def __len__(self) -> int:  # `bool(schema)`: whether it is empty
+        self.seen.add("len")
+        return super().__len__()
+
     def __eq__(self, other: object) -> bool:
         self.seen.add("*")
         return super().__eq__(other)
@@ -77,14 +88,35 @@ def test_no_schema_check_reads_a_key_the_walk_may_skip() -> None:
     # Every check runs on every pair of the sample schemas (unequal ones too, so the branches past "nothing
     # changed" run) in every context; the keys each asks for must all be keys the skip watches.
     seen: set[Any] = set()
-    for a, b in itertools.product(_SCHEMAS, repeat=2):
-        for place in _PLACES:
-            pair = SchemaPair(_Recording(a, seen), _Recording(b, seen), place)
-            for check in SCHEMA_CHECKS:
-                list(check(pair))
-    assert "*" not in seen  # a check reading a whole schema would read its descriptions too
+    for check in SCHEMA_CHECKS:
+        read: set[Any] = set()
+        for a, b in itertools.product(_SAMPLES, repeat=2):
+            for place in _PLACES:
+                list(check(SchemaPair(_Recording(a, read), _Recording(b, read), place)))
+        if check is check_type:  # it asks whether a schema is empty only once their types (read keys) differ
+            read.discard("len")
+        seen |= read
+    assert "*" not in seen and "len" not in seen  # a check reading a whole schema would read its descriptions too
     assert {"enum", "type", "x-nullable", "x-extensible-enum"} <= seen  # the recording works
     assert not {key for key in seen if unread(key)}
+
+
+@pytest.mark.parametrize("check", list(CHECK_KEYS), ids=lambda check: check.__name__)
+def test_a_check_reads_only_the_keys_it_is_run_for(check: Any) -> None:
+    # The walk runs it only on pairs that differ in one of CHECK_KEYS[check]: reading another key, it would miss
+    # a pair that differs there alone.
+    seen: set[Any] = set()
+    for a, b in itertools.product(_SAMPLES, repeat=2):
+        for place in _PLACES:
+            list(check(SchemaPair(_Recording(a, seen), _Recording(b, seen), place)))
+    assert seen <= CHECK_KEYS[check], seen - CHECK_KEYS[check]
+
+
+def test_the_checks_for_a_change_keep_their_order_and_include_the_unlisted_ones() -> None:
+    found = checks_for(frozenset(("format", "properties")))
+    assert list(found) == [c for c in SCHEMA_CHECKS if c in found]
+    assert check_type in found and check_format in found and check_wholesale in found
+    assert check_enum not in found and check_bounds not in found
 
 
 def test_the_extensions_checks_read_are_watched() -> None:
@@ -249,3 +281,19 @@ def test_components_named_with_escapes_in_their_refs_are_compared(tmp_path: Path
     assert [(c.id, c.location) for c in diff_docs(tmp_path, *docs).changes] == [
         ("response-property-type-changed", f"#/components/schemas/{ref_name}/properties/amount")
     ]
+
+
+def test_each_change_of_a_pair_whose_properties_changed_too_is_reported(tmp_path: Path) -> None:
+    # the walk runs only the checks that read a key that changed: here `properties`, `format` and `maxLength`
+    old, new = _spec(), _spec()
+    money = new["components"]["schemas"]["Money"]
+    money["properties"]["currency"] = {"type": "string"}
+    money.update(format="money", maxLength=9)
+    found = {c.id for c in diff_docs(tmp_path, old, new).changes}
+    assert found == {
+        "response-optional-property-added",
+        "response-body-format-set",
+        "response-property-format-set",
+        "response-body-max-length-set",
+        "response-property-max-length-set",
+    }, found
