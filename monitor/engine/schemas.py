@@ -146,6 +146,7 @@ class SchemaComparer:
         self._clean_bytes: set[bytes] | None = None
         self._reach_memo: dict[ComponentKey, frozenset[ComponentKey]] = {}
         self._findings_memo: dict[ComponentKey, list[Finding]] = {}  # as final as _reach_memo's answers
+        self._orders: dict[ComponentKey, str] = {}
 
     # -- identical subtrees -------------------------------------------------------------------
     def clean_refs(self) -> set[str]:
@@ -270,7 +271,14 @@ class SchemaComparer:
         return self._sorted_findings(found)
 
     def _sorted_findings(self, found: Iterable[ComponentKey]) -> list[Finding]:
-        return [f for key in sorted(found, key=repr) for f in self._scopes[key].findings]
+        return [f for key in sorted(found, key=self._order) for f in self._scopes[key].findings]
+
+    def _order(self, key: ComponentKey) -> str:
+        """The sort key of a component pair: its repr, kept (each is sorted many times, and Enum.__repr__ is slow)."""
+        order = self._orders.get(key)
+        if order is None:
+            order = self._orders[key] = repr(key)
+        return order
 
     def _reach(self, start: ComponentKey) -> frozenset[ComponentKey]:
         """The component pairs with findings reachable from `start` (itself included), memoised.
