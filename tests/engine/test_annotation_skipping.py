@@ -117,6 +117,8 @@ def test_the_checks_for_a_change_keep_their_order_and_include_the_unlisted_ones(
     assert list(found) == [c for c in SCHEMA_CHECKS if c in found]
     assert check_type in found and check_format in found and check_wholesale in found
     assert check_enum not in found and check_bounds not in found
+    # a key no listed check reads (a hostile document may hold any) runs the unlisted ones, check_type among them
+    assert checks_for(frozenset(("anything",))) == tuple(c for c in SCHEMA_CHECKS if c not in CHECK_KEYS)
 
 
 def test_the_extensions_checks_read_are_watched() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import lru_cache
 
 from monitor.engine.rules import composition, constraints, enums, properties, types
 from monitor.engine.rules.aspects import BOUNDS, schema_rules
@@ -54,10 +54,18 @@ CHECK_KEYS: dict[Callable[..., Iterable[Finding]], frozenset[str]] = {
 }
 
 
-@cache
+_LISTED_KEYS = frozenset().union(*CHECK_KEYS.values())
+
+
 def checks_for(changed: frozenset[object]) -> tuple[Callable[..., Iterable[Finding]], ...]:
-    """The schema checks, in their order, that may find something between schemas differing in `changed` (keys)."""
-    return tuple(c for c in SCHEMA_CHECKS if c not in CHECK_KEYS or not CHECK_KEYS[c].isdisjoint(changed))
+    """The schema checks, in their order, that may find something between schemas differing in `changed` (keys,
+    at least one)."""
+    return _checks_for(changed & _LISTED_KEYS)  # other keys run only the unlisted checks: a bounded memo
+
+
+@lru_cache(maxsize=1024)
+def _checks_for(listed: frozenset[object]) -> tuple[Callable[..., Iterable[Finding]], ...]:
+    return tuple(c for c in SCHEMA_CHECKS if c not in CHECK_KEYS or not CHECK_KEYS[c].isdisjoint(listed))
 
 
 __all__ = ["CHECK_KEYS", "SCHEMA_CHECKS", "Finding", "Rule", "catalogue", "checks_for", "unread"]
