@@ -14,7 +14,7 @@ from typing import Any
 
 from monitor.engine.loaders.lenient import lift_required_flags, required_flag_detail
 from monitor.engine.loaders.refs import DANGLING, Resolver, plain_refs_in, refs_in
-from monitor.engine.rules import SCHEMA_CHECKS
+from monitor.engine.rules import checks_for, unread
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, check_ambiguous_split, match_branches, wrapped_side
 from monitor.engine.rules.equivalent import align
@@ -23,10 +23,14 @@ from monitor.engine.rules.schema_pair import Place, SchemaPair
 from monitor.engine.rules.types import is_replaced, is_wholesale
 
 MAX_DEPTH = 64  # real marketplace schemas nest at most ~15 levels; deeper input is cut off, not followed
-_SUBSCHEMA_KEYS = ("not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
-                   "unevaluatedProperties", "contentSchema")  # fmt: skip
+_SUBSCHEMA_ORDER = ("not", "contains", "if", "then", "else", "propertyNames", "unevaluatedItems",
+                    "unevaluatedProperties", "contentSchema")  # fmt: skip
+# ... and the keyed ones; few schemas hold any, so one set test per side skips them all
+_SUBSCHEMA_KEYS = frozenset((*_SUBSCHEMA_ORDER, "patternProperties", "dependentSchemas"))
 
 
+_SCHEMA_REFS = ("#/components/schemas/", "#/definitions/")  # refs to schemas, as opposed to other components
+_COMPONENT_ARGS = frozenset(("parameter", "in", "header"))  # what a component's findings keep of their place
 ORIGIN = "\x00origin"  # key of a flattened schema: property -> $ref of the allOf part declaring it
 ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
 
@@ -46,9 +50,61 @@ _BOOLEAN_KEYS = ("nullable", "x-nullable", "multipleOf", "uniqueItems", "additio
                  "readOnly", "writeOnly")  # fmt: skip
 
 
+_ABSENT = object()
+
+
+_UNCHANGED: frozenset[object] = frozenset()
+
+
+def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> frozenset[object]:
+    """The keys a schema check may read whose values differ (or, for `_BOOLEAN_KEYS`, their types)."""
+    changed = []
+    if old != new:
+        changed = [k for k in old.keys() | new.keys() if old.get(k, _ABSENT) != new.get(k, _ABSENT) and not unread(k)]
+    for key in _BOOLEAN_KEYS:
+        if type(old.get(key)) is not type(new.get(key)):
+            changed.append(key)
+    return frozenset(changed) if changed else _UNCHANGED
+
+
 def _alike(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Schemas between which no schema check finds anything: each compares old with new (rules/__init__.py)."""
-    return old == new and all(type(old.get(k)) is type(new.get(k)) for k in _BOOLEAN_KEYS)
+    """Schemas between which no schema check finds anything: each compares old with new (rules/__init__.py), and
+    none reads the keys `unread` names, so schemas equal but for those are as good as equal."""
+    return not _changed_keys(old, new)
+
+
+def _alike_targets(ref: str, old: Any, new: Any) -> bool:
+    """Targets of a ref that differ only where the walk never looks: schemas alike for every check (`_alike`).
+
+    Only schemas: other components' extensions are read (a parameter's x-sunset). And not `{type: null}`, which
+    alone is a null branch (`_unwrap_nullable` tests its length) and beside a description is not.
+    """
+    return (
+        ref.startswith(_SCHEMA_REFS)
+        and isinstance(old, dict)
+        and isinstance(new, dict)
+        and old is not DANGLING
+        and new is not DANGLING
+        and old.get("type") != "null"
+        and _alike(old, new)
+    )
+
+
+def _target(resolver: Resolver, ref: str) -> Any:
+    """`resolver.target(ref)`, a plain schema name looked up directly: `clean_refs` asks for every ref of both
+    documents, the walk later for a few of them, and the resolver decodes each part of each pointer it follows."""
+    for prefix, parents in (("#/components/schemas/", ("components", "schemas")), ("#/definitions/", ("definitions",))):
+        if ref.startswith(prefix):
+            name = ref[len(prefix) :]
+            if "/" in name or "~" in name or "%" in name:  # escaped: the resolver decodes it
+                break
+            node = resolver.root
+            for key in parents:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, dict) and name in node:
+                return node[name]
+            break
+    return resolver.target(ref)
 
 
 def _ref(node: Any) -> str | None:
@@ -64,6 +120,8 @@ def _origins(old: dict[str, Any], new: dict[str, Any], old_props: dict[str, Any]
     """Properties both sides take from the same component through allOf, so a change in that component is
     reported once, at the component, whichever path (direct, allOf, nested) reaches it."""
     o, n = old.get(ORIGIN, {}), new.get(ORIGIN, {})
+    if not o and not n:  # no allOf on either side: no property has an origin
+        return {}
     parts_old, parts_new = set(o.values()), set(n.values())
     found = {}
     for name in old_props.keys() | new_props.keys():
@@ -89,19 +147,26 @@ class SchemaComparer:
         self._clean_bytes: set[bytes] | None = None
         self._reach_memo: dict[ComponentKey, frozenset[ComponentKey]] = {}
         self._findings_memo: dict[ComponentKey, list[Finding]] = {}  # as final as _reach_memo's answers
+        self._orders: dict[ComponentKey, str] = {}
 
     # -- identical subtrees -------------------------------------------------------------------
     def clean_refs(self) -> set[str]:
-        """Refs whose target is byte-for-byte the same in both specs, transitively (greatest fixpoint)."""
+        """Refs whose target is the same in both specs, transitively (greatest fixpoint): byte-for-byte, or for a
+        schema, but for keys no check reads (`_alike`), as most components of a real API whose description alone
+        changed. Nothing is found behind such a ref: the walk of its schemas (in any place) finds them alike, and
+        every subschema the same.
+        """
         if self._clean is None:
             candidates: dict[str, list[str]] = {}
             for ref in self.old.refs & self.new.refs:
                 try:
-                    o, n = self.old.target(ref), self.new.target(ref)
+                    o, n = _target(self.old, ref), _target(self.new, ref)
                 except Exception:  # a dangling ref is dirty, and reported where it is used
                     continue
                 if o == n:
                     candidates[ref] = self.refs_of(o)
+                elif _alike_targets(ref, o, n):
+                    candidates[ref] = [*self.refs_of(o), *self.refs_of(n)]
             clean = set(candidates)
             changed = True
             while changed:
@@ -155,34 +220,44 @@ class SchemaComparer:
         comparison that reaches the pair (directly or through other components, cycles included)
         gets all of them, so the operations a finding lists never depend on the order of the walk.
         """
+        if self.same(old, new):
+            return []
+        return self.compare_changed(old, new, place)
+
+    def compare_changed(self, old: Any, new: Any, place: Place) -> list[Finding]:
+        """`compare` of two nodes the caller found not to be the same (before it built their place)."""
         scope = _Scope()
-        self._walk(old, new, place, 0, scope)
+        self._walk_changed(old, new, place, 0, scope)
         if not scope.edges:
             return scope.findings
         return [*scope.findings, *self._reachable_findings(scope.edges)]
 
-    def _walk(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
-        if depth > MAX_DEPTH or self.same(old, new):
-            return
-        self._walk_changed(old, new, place, depth, scope)
+    def _walk_nested(
+        self, old: Any, new: Any, place: Place, segment: str, marker: str, depth: int, scope: _Scope
+    ) -> None:
+        """Walk a subschema of the pair at `place` (at `segment`); most are the same, and their place is not built."""
+        if depth < MAX_DEPTH and not self.same(old, new):
+            self._walk_changed(old, new, self._nested(place, segment, marker), depth + 1, scope)
 
     def _walk_changed(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
-        """`_walk` of a pair known not to be the same (its caller asked, before it built the place)."""
+        """Walk a pair known not to be the same (its caller asked, before it built the place)."""
         old_ref, new_ref = _ref(old), _ref(new)
-        if new_ref is not None:
-            place = Place(
-                place.direction, place.scope, place.in_property, new_ref, self._component_args(place, new_ref)
-            )
-        if old_ref is None or new_ref is None:
+        if new_ref is None:
             self._compare_resolved(self.old.deref(old), self.new.deref(new), place, depth, scope)
             return
-        key = (old_ref, new_ref, place.direction, place.scope, place.in_property, place.args)
-        scope.edges.add(key)
-        if key in self._scopes:  # done, or in progress further up a recursive schema
+        args = self._component_args(place, new_ref)
+        if old_ref is None:
+            at = Place(place.direction, place.scope, place.in_property, new_ref, args)
+            self._compare_resolved(self.old.deref(old), self.new.deref(new), at, depth, scope)
             return
+        key = (old_ref, new_ref, place.direction, place.scope, place.in_property, args)
+        scope.edges.add(key)
+        if key in self._scopes:  # done (most components are reached many times), or in progress further up a
+            return  # recursive schema: its place is not built
         inner = _Scope()
         self._scopes[key] = inner
-        self._compare_resolved(self.old.deref(old), self.new.deref(new), place, 0, inner)
+        at = Place(place.direction, place.scope, place.in_property, new_ref, args)
+        self._compare_resolved(self.old.deref(old), self.new.deref(new), at, 0, inner)
 
     def _reachable_findings(self, start: set[ComponentKey]) -> list[Finding]:
         if len(start) == 1:  # the usual case: one component, reached from many operations, answered once
@@ -197,7 +272,14 @@ class SchemaComparer:
         return self._sorted_findings(found)
 
     def _sorted_findings(self, found: Iterable[ComponentKey]) -> list[Finding]:
-        return [f for key in sorted(found, key=repr) for f in self._scopes[key].findings]
+        return [f for key in sorted(found, key=self._order) for f in self._scopes[key].findings]
+
+    def _order(self, key: ComponentKey) -> str:
+        """The sort key of a component pair: its repr, kept (each is sorted many times, and Enum.__repr__ is slow)."""
+        order = self._orders.get(key)
+        if order is None:
+            order = self._orders[key] = repr(key)
+        return order
 
     def _reach(self, start: ComponentKey) -> frozenset[ComponentKey]:
         """The component pairs with findings reachable from `start` (itself included), memoised.
@@ -254,7 +336,7 @@ class SchemaComparer:
 
     @staticmethod
     def _component_args(place: Place, ref: str) -> tuple[tuple[str, Any], ...]:
-        kept = tuple((k, v) for k, v in place.args if k in ("parameter", "in", "header"))
+        kept = [kv for kv in place.args if kv[0] in _COMPONENT_ARGS]
         return (*kept, ("schema", ref.rsplit("/", 1)[-1]))
 
     def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
@@ -270,8 +352,9 @@ class SchemaComparer:
                 escaped = name.replace("~", "~0").replace("/", "~1")
                 at = f"{place.location}/properties/{escaped}/required"
                 out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
-        if not _alike(old, new):  # most pairs a walk reaches are unchanged: only something they reference is not
-            for check in SCHEMA_CHECKS:
+        changed = _changed_keys(old, new)
+        if changed:  # most pairs a walk reaches are alike: only something they reference is not
+            for check in checks_for(changed):  # those that read a key that changed
                 out.extend(check(pair))
         if is_replaced(old, new) or is_wholesale(old, new, place.direction):
             return
@@ -283,8 +366,9 @@ class SchemaComparer:
             alternatives = (new if split == "new" else old)[keyword]
             for i, branch in enumerate(alternatives):
                 a, b = (old, branch) if split == "new" else (branch, new)
-                at = self._nested(place, f"{keyword}/{i}", "") if split == "new" else place  # where b sits
-                self._walk(a, b, at, depth + 1, scope)
+                if depth < MAX_DEPTH and not self.same(a, b):
+                    at = self._nested(place, f"{keyword}/{i}", "") if split == "new" else place  # where b sits
+                    self._walk_changed(a, b, at, depth + 1, scope)
             old_props = new_props = {}
         if old_props or new_props:
             origins = _origins(old, new, old_props, new_props)
@@ -300,20 +384,20 @@ class SchemaComparer:
                     if not self.same(o, n):  # most properties are: their place is not built
                         self._walk_changed(o, n, child(name), depth + 1, scope)
         o, n = old.get("items"), new.get("items")
-        if isinstance(o, dict) and isinstance(n, dict) and depth < MAX_DEPTH and not self.same(o, n):
-            self._walk_changed(o, n, self._nested(place, "items", "[]"), depth + 1, scope)
-        for key in ("additionalProperties",):
-            if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
-                self._walk(old[key], new[key], self._nested(place, key, "{}"), depth + 1, scope)
-        for key in _SUBSCHEMA_KEYS:
-            if key in old and key in new:
-                self._walk(old[key], new[key], self._nested(place, key, f"<{key}>"), depth + 1, scope)
-        for key in ("patternProperties", "dependentSchemas"):
-            o, n = old.get(key), new.get(key)
-            if isinstance(o, dict) and isinstance(n, dict):
-                for name in o.keys() & n.keys():
-                    place_ = self._nested(place, f"{key}/{name}", f"<{name}>")
-                    self._walk(o[name], n[name], place_, depth + 1, scope)
+        if isinstance(o, dict) and isinstance(n, dict):
+            self._walk_nested(o, n, place, "items", "[]", depth, scope)
+        o, n = old.get("additionalProperties"), new.get("additionalProperties")
+        if isinstance(o, dict) and isinstance(n, dict):
+            self._walk_nested(o, n, place, "additionalProperties", "{}", depth, scope)
+        if not _SUBSCHEMA_KEYS.isdisjoint(old) and not _SUBSCHEMA_KEYS.isdisjoint(new):  # rare: one test for all
+            for key in _SUBSCHEMA_ORDER:
+                if key in old and key in new:
+                    self._walk_nested(old[key], new[key], place, key, f"<{key}>", depth, scope)
+            for key in ("patternProperties", "dependentSchemas"):
+                o, n = old.get(key), new.get(key)
+                if isinstance(o, dict) and isinstance(n, dict):
+                    for name in o.keys() & n.keys():
+                        self._walk_nested(o[name], n[name], place, f"{key}/{name}", f"<{name}>", depth, scope)
         for keyword in ("oneOf", "anyOf"):
             o, n = old.get(keyword), new.get(keyword)
             if isinstance(o, list) or isinstance(n, list):
@@ -326,8 +410,9 @@ class SchemaComparer:
                 )
                 out.extend(check_alternatives(pair, keyword, removed, added, self.old.deref, self.new.deref))
                 for a, b in matched:  # located at the alternative's place in the new document
-                    i = next(k for k, branch in enumerate(n) if branch is b)
-                    self._walk(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
+                    if depth < MAX_DEPTH and not self.same(a, b):
+                        i = next(k for k, branch in enumerate(n) if branch is b)
+                        self._walk_changed(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
 
     def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:
         """Merge allOf parts into one schema, so moving properties into or out of allOf changes nothing.

@@ -52,14 +52,15 @@ def check_request_body(p: OperationPair) -> Iterator[Finding]:
 
 def check_responses(p: OperationPair) -> Iterator[Finding]:
     old, new = p.old.responses, p.new.responses
-    for status in sorted(old.keys() - new.keys()):
-        if "default" in new and not _is_success(status):
-            continue  # an error status folded into `default` is still described
-        kind = "success" if _is_success(status) else "non-success"
-        yield Finding(f"response-{kind}-status-removed", old[status].pointer, {"status": status})
-    for status in sorted(new.keys() - old.keys()):
-        kind = "success" if _is_success(status) else "non-success"
-        yield Finding(f"response-{kind}-status-added", new[status].pointer, {"status": status})
+    if old.keys() != new.keys():  # most operations keep their statuses
+        for status in sorted(old.keys() - new.keys()):
+            if "default" in new and not _is_success(status):
+                continue  # an error status folded into `default` is still described
+            kind = "success" if _is_success(status) else "non-success"
+            yield Finding(f"response-{kind}-status-removed", old[status].pointer, {"status": status})
+        for status in sorted(new.keys() - old.keys()):
+            kind = "success" if _is_success(status) else "non-success"
+            yield Finding(f"response-{kind}-status-added", new[status].pointer, {"status": status})
     for status in sorted(old.keys() & new.keys()):
         o, n = old[status], new[status]
         args = {"status": status}
@@ -80,11 +81,12 @@ def _content(
     args: dict[str, Any],
 ) -> Iterator[Finding]:
     """Media types matched by name; the same schema under several media types is compared once."""
-    side = "request-body" if direction is REQUEST else "response"
-    for media in sorted(old.keys() - new.keys()):
-        yield Finding(f"{side}-media-type-removed", f"{pointer}/{escape(media)}", {**args, "media_type": media})
-    for media in sorted(new.keys() - old.keys()):
-        yield Finding(f"{side}-media-type-added", f"{pointer}/{escape(media)}", {**args, "media_type": media})
+    if old.keys() != new.keys():  # most keep their media types
+        side = "request-body" if direction is REQUEST else "response"
+        for media in sorted(old.keys() - new.keys()):
+            yield Finding(f"{side}-media-type-removed", f"{pointer}/{escape(media)}", {**args, "media_type": media})
+        for media in sorted(new.keys() - old.keys()):
+            yield Finding(f"{side}-media-type-added", f"{pointer}/{escape(media)}", {**args, "media_type": media})
     seen: set[tuple[int, int]] = set()
     for media in sorted(old.keys() & new.keys()):
         o, n = old[media], new[media]
@@ -94,22 +96,24 @@ def _content(
         if p.comparer.same(o, n):  # what compare() would answer first, before its place is built
             continue
         place = Place(direction, "body", False, f"{pointer}/{escape(media)}/schema", tuple(args.items()))
-        yield from p.comparer.compare(o, n, place)
+        yield from p.comparer.compare_changed(o, n, place)
 
 
 def _headers(
     p: OperationPair, old: dict[str, Any], new: dict[str, Any], pointer: str, args: dict[str, Any]
 ) -> Iterator[Finding]:
-    for key in sorted(old.keys() - new.keys()):
-        h = old[key]
-        rule = "required-response-header-removed" if h.required else "optional-response-header-removed"
-        yield Finding(rule, f"{pointer}/headers/{escape(h.name)}", {**args, "header": h.name})
-    for key in sorted(new.keys() - old.keys()):
-        h = new[key]
-        yield Finding("response-header-added", f"{pointer}/headers/{escape(h.name)}", {**args, "header": h.name})
+    if old.keys() != new.keys():  # most responses keep their headers: this runs for each one of each operation
+        for key in sorted(old.keys() - new.keys()):
+            h = old[key]
+            rule = "required-response-header-removed" if h.required else "optional-response-header-removed"
+            yield Finding(rule, f"{pointer}/headers/{escape(h.name)}", {**args, "header": h.name})
+        for key in sorted(new.keys() - old.keys()):
+            h = new[key]
+            yield Finding("response-header-added", f"{pointer}/headers/{escape(h.name)}", {**args, "header": h.name})
     for key in sorted(old.keys() & new.keys()):
         o, n = old[key], new[key]
-        if o.required == n.required and p.comparer.same(o.schema, n.schema):  # most headers repeat unchanged
+        unchanged = p.comparer.same(o.schema, n.schema)
+        if unchanged and o.required == n.required:  # most headers repeat unchanged
             continue
         loc = f"{pointer}/headers/{escape(n.name)}"
         hargs = {**args, "header": n.name}
@@ -117,9 +121,9 @@ def _headers(
             yield Finding("response-header-became-optional", loc, hargs)
         elif n.required and not o.required:
             yield Finding("response-header-became-required", loc, hargs)
-        yield from p.comparer.compare(
-            o.schema, n.schema, Place(RESPONSE, "header", False, f"{loc}/schema", tuple(hargs.items()))
-        )
+        if not unchanged:
+            place = Place(RESPONSE, "header", False, f"{loc}/schema", tuple(hargs.items()))
+            yield from p.comparer.compare_changed(o.schema, n.schema, place)
 
 
 OPERATION_CHECKS = (check_request_body, check_responses)

@@ -10,7 +10,7 @@ from monitor.engine.rules.base import Finding
 from monitor.engine.rules.schema_pair import SchemaPair
 
 # OpenAPI 3.1 keywords whose mere appearance constrains what is valid: keyword -> aspect stem
-_PRESENCE = {
+PRESENCE = {
     "contains": "contains", "prefixItems": "prefix-items", "if": "if", "then": "then", "else": "else",
     "propertyNames": "property-names", "unevaluatedItems": "unevaluated-items",
     "unevaluatedProperties": "unevaluated-properties", "contentSchema": "content-schema",
@@ -76,7 +76,7 @@ def check_unique_items(p: SchemaPair) -> Iterator[Finding]:
 
 def check_presence_keywords(p: SchemaPair) -> Iterator[Finding]:
     """2020-12 keywords that add conditions when they appear (their contents are compared by the walk)."""
-    for keyword, stem in _PRESENCE.items():
+    for keyword, stem in PRESENCE.items():
         has_old, has_new = keyword in p.old, keyword in p.new
         if has_new and not has_old:
             yield p.finding(f"{stem}-added")

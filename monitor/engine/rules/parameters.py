@@ -78,8 +78,9 @@ def _compare(p: OperationPair, old: Parameter, new: Parameter) -> Iterator[Findi
         yield Finding("request-parameter-allow-empty-value-removed", loc, args)
     elif new.allow_empty_value and not old.allow_empty_value:
         yield Finding("request-parameter-allow-empty-value-added", loc, args)
-    place = Place(REQUEST, "parameter", False, f"{loc}/schema", tuple(args.items()))
-    yield from p.comparer.compare(old.schema, new.schema, place)
+    if not p.comparer.same(old.schema, new.schema):  # most parameters keep their schema: no place is built
+        place = Place(REQUEST, "parameter", False, f"{loc}/schema", tuple(args.items()))
+        yield from p.comparer.compare_changed(old.schema, new.schema, place)
 
 
 def _deprecation(p: OperationPair, param: Parameter, loc: str, args: dict[str, str]) -> Finding:

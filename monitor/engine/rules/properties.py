@@ -51,31 +51,32 @@ def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[s
     old_req, new_req = required_of(p.old), required_of(p.new)
     scope, direction = p.place.scope, p.place.direction
     hidden = "readOnly" if direction is REQUEST else "writeOnly"
-    for name in old_props.keys() - new_props.keys():
-        if _flag(old_deref(old_props[name]), hidden):
-            continue
-        if scope == "parameter":
-            rule = "request-parameter-property-removed"
-        elif scope == "webhook":
-            rule = "webhook-required-property-removed" if name in old_req else "webhook-optional-property-removed"
-        elif direction is REQUEST:
-            rule = "request-property-removed"
-        else:
-            rule = "response-required-property-removed" if name in old_req else "response-optional-property-removed"
-        yield _finding(child(name), rule)
-    for name in new_props.keys() - old_props.keys():
-        if _flag(new_deref(new_props[name]), hidden):
-            continue
-        required = name in new_req
-        if scope == "parameter":
-            rule = f"new-{'required' if required else 'optional'}-request-parameter-property"
-        elif scope == "webhook":
-            rule = f"webhook-{'required' if required else 'optional'}-property-added"
-        elif direction is REQUEST:
-            rule = f"new-{'required' if required else 'optional'}-request-property"
-        else:
-            rule = f"response-{'required' if required else 'optional'}-property-added"
-        yield _finding(child(name), rule)
+    if old_props.keys() != new_props.keys():  # most pairs keep their properties: no sets are built
+        for name in old_props.keys() - new_props.keys():
+            if _flag(old_deref(old_props[name]), hidden):
+                continue
+            if scope == "parameter":
+                rule = "request-parameter-property-removed"
+            elif scope == "webhook":
+                rule = "webhook-required-property-removed" if name in old_req else "webhook-optional-property-removed"
+            elif direction is REQUEST:
+                rule = "request-property-removed"
+            else:
+                rule = "response-required-property-removed" if name in old_req else "response-optional-property-removed"
+            yield _finding(child(name), rule)
+        for name in new_props.keys() - old_props.keys():
+            if _flag(new_deref(new_props[name]), hidden):
+                continue
+            required = name in new_req
+            if scope == "parameter":
+                rule = f"new-{'required' if required else 'optional'}-request-parameter-property"
+            elif scope == "webhook":
+                rule = f"webhook-{'required' if required else 'optional'}-property-added"
+            elif direction is REQUEST:
+                rule = f"new-{'required' if required else 'optional'}-request-property"
+            else:
+                rule = f"response-{'required' if required else 'optional'}-property-added"
+            yield _finding(child(name), rule)
     for name in old_props.keys() & new_props.keys():
         was, now = name in old_req, name in new_req
         if was != now:
