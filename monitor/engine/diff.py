@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from functools import cache
+from itertools import repeat
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -133,10 +134,11 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
             and _written_alike(old_op.raw, new_op.raw)
         ):
             continue
-        ops[new_op.label] = new_op
+        label = new_op.label
+        ops[label] = new_op
         pair = OperationPair(old_op, new_op, specs)
         for check in OPERATION_CHECKS:
-            raw.extend((new_op.label, f) for f in check(pair))
+            raw.extend(zip(repeat(label), check(pair)))  # one (label, finding) per finding, without a Python frame
 
     if usage is not None and usage.fields:
         raw = [

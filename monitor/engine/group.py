@@ -59,29 +59,29 @@ def group(
     raw: Iterable[tuple[str | None, Finding]], rules: Mapping[str, Rule], levels: Mapping[str, Level]
 ) -> list[Change]:
     """Fold raw (operation, finding) pairs into changes, ordered by level then location."""
-    by_key: dict[tuple[str, str, str], Change] = {}
-    listed: dict[tuple[str, str, str], set[str]] = {}  # a change's operations, for the membership test
+    by_key: dict[tuple[str, str, str], tuple[Change, set[str]]] = {}  # a change and the operations it touches
     # A component's finding is one object reached from every operation that uses the component (Stripe: 9,589
-    # raw findings, 730 objects), so its key is computed once; the finding is kept so its id stays its own.
-    keys: dict[int, tuple[Finding, tuple[str, str, str]]] = {}
+    # raw findings, 730 objects), so its change is looked up once per object; the finding is kept so its id stays
+    # its own.
+    by_object: dict[int, tuple[Finding, set[str]]] = {}
     for operation, finding in raw:
-        known = keys.get(id(finding))
+        known = by_object.get(id(finding))
         if known is None:
-            known = keys[id(finding)] = (finding, finding.key)
-        key = known[1]
-        change = by_key.get(key)
-        if change is None:
-            rule = rules[finding.rule_id]
-            level = levels.get(finding.rule_id, rule.level)
-            change = Change(finding.rule_id, level, finding.location, finding.args)
-            by_key[key] = change
-            listed[key] = set()
-        if operation is not None and operation not in listed[key]:
-            listed[key].add(operation)
-            change.operations.append(operation)
-    changes = list(by_key.values())
-    for change in changes:
-        change.operations.sort()
+            key = finding.key
+            found = by_key.get(key)
+            if found is None:
+                rule = rules[finding.rule_id]
+                change = Change(
+                    finding.rule_id, levels.get(finding.rule_id, rule.level), finding.location, finding.args
+                )
+                found = by_key[key] = (change, set())
+            known = by_object[id(finding)] = (finding, found[1])
+        if operation is not None:
+            known[1].add(operation)
+    changes = []
+    for change, operations in by_key.values():
+        change.operations = sorted(operations)
         change.message = render(change.id, change.args)
+        changes.append(change)
     changes.sort(key=lambda c: (-c.level.rank, c.operation or "", c.location, c.id, c.message))
     return changes
