@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from monitor.engine.model import Direction, Node
@@ -32,40 +31,44 @@ RULES = [
 ]  # fmt: skip
 
 
-def check_request_body(p: OperationPair) -> Iterator[Finding]:
+# These return lists rather than yield: a component's findings (hundreds on Stripe) reach every operation that
+# uses it, and each finding passed through two generator frames per operation; list.extend copies them at C speed.
+def check_request_body(p: OperationPair) -> list[Finding]:
     old, new = p.old.body, p.new.body
     if old is None and new is None:
-        return
+        return []
     if old is None:
         assert new is not None
-        yield Finding(f"request-body-added-{'required' if new.required else 'optional'}", new.pointer, {})
-        return
+        return [Finding(f"request-body-added-{'required' if new.required else 'optional'}", new.pointer, {})]
     if new is None:
-        yield Finding("request-body-removed", old.pointer, {})
-        return
+        return [Finding("request-body-removed", old.pointer, {})]
+    out = []
     if new.required and not old.required:
-        yield Finding("request-body-became-required", new.pointer, {})
+        out.append(Finding("request-body-became-required", new.pointer, {}))
     elif old.required and not new.required:
-        yield Finding("request-body-became-optional", new.pointer, {})
-    yield from _content(p, old.content, new.content, f"{new.pointer}/content", REQUEST, {})
+        out.append(Finding("request-body-became-optional", new.pointer, {}))
+    out.extend(_content(p, old.content, new.content, f"{new.pointer}/content", REQUEST, {}))
+    return out
 
 
-def check_responses(p: OperationPair) -> Iterator[Finding]:
+def check_responses(p: OperationPair) -> list[Finding]:
     old, new = p.old.responses, p.new.responses
+    out = []
     if old.keys() != new.keys():  # most operations keep their statuses
         for status in sorted(old.keys() - new.keys()):
             if "default" in new and not _is_success(status):
                 continue  # an error status folded into `default` is still described
             kind = "success" if _is_success(status) else "non-success"
-            yield Finding(f"response-{kind}-status-removed", old[status].pointer, {"status": status})
+            out.append(Finding(f"response-{kind}-status-removed", old[status].pointer, {"status": status}))
         for status in sorted(new.keys() - old.keys()):
             kind = "success" if _is_success(status) else "non-success"
-            yield Finding(f"response-{kind}-status-added", new[status].pointer, {"status": status})
+            out.append(Finding(f"response-{kind}-status-added", new[status].pointer, {"status": status}))
     for status in sorted(old.keys() & new.keys()):
         o, n = old[status], new[status]
         args = {"status": status}
-        yield from _headers(p, o.headers, n.headers, n.pointer, args)
-        yield from _content(p, o.content, n.content, f"{n.pointer}/content", RESPONSE, args)
+        out.extend(_headers(p, o.headers, n.headers, n.pointer, args))
+        out.extend(_content(p, o.content, n.content, f"{n.pointer}/content", RESPONSE, args))
+    return out
 
 
 def _is_success(status: str) -> bool:
@@ -79,14 +82,17 @@ def _content(
     pointer: str,
     direction: Direction,
     args: dict[str, Any],
-) -> Iterator[Finding]:
+) -> list[Finding]:
     """Media types matched by name; the same schema under several media types is compared once."""
+    out = []
     if old.keys() != new.keys():  # most keep their media types
         side = "request-body" if direction is REQUEST else "response"
         for media in sorted(old.keys() - new.keys()):
-            yield Finding(f"{side}-media-type-removed", f"{pointer}/{escape(media)}", {**args, "media_type": media})
+            out.append(
+                Finding(f"{side}-media-type-removed", f"{pointer}/{escape(media)}", {**args, "media_type": media})
+            )
         for media in sorted(new.keys() - old.keys()):
-            yield Finding(f"{side}-media-type-added", f"{pointer}/{escape(media)}", {**args, "media_type": media})
+            out.append(Finding(f"{side}-media-type-added", f"{pointer}/{escape(media)}", {**args, "media_type": media}))
     seen: set[tuple[int, int]] = set()
     for media in sorted(old.keys() & new.keys()):
         o, n = old[media], new[media]
@@ -96,20 +102,24 @@ def _content(
         if p.comparer.same(o, n):  # what compare() would answer first, before its place is built
             continue
         place = Place(direction, "body", False, f"{pointer}/{escape(media)}/schema", tuple(args.items()))
-        yield from p.comparer.compare_changed(o, n, place)
+        out.extend(p.comparer.compare_changed(o, n, place))
+    return out
 
 
 def _headers(
     p: OperationPair, old: dict[str, Any], new: dict[str, Any], pointer: str, args: dict[str, Any]
-) -> Iterator[Finding]:
+) -> list[Finding]:
+    out = []
     if old.keys() != new.keys():  # most responses keep their headers: this runs for each one of each operation
         for key in sorted(old.keys() - new.keys()):
             h = old[key]
             rule = "required-response-header-removed" if h.required else "optional-response-header-removed"
-            yield Finding(rule, f"{pointer}/headers/{escape(h.name)}", {**args, "header": h.name})
+            out.append(Finding(rule, f"{pointer}/headers/{escape(h.name)}", {**args, "header": h.name}))
         for key in sorted(new.keys() - old.keys()):
             h = new[key]
-            yield Finding("response-header-added", f"{pointer}/headers/{escape(h.name)}", {**args, "header": h.name})
+            out.append(
+                Finding("response-header-added", f"{pointer}/headers/{escape(h.name)}", {**args, "header": h.name})
+            )
     for key in sorted(old.keys() & new.keys()):
         o, n = old[key], new[key]
         unchanged = p.comparer.same(o.schema, n.schema)
@@ -118,12 +128,13 @@ def _headers(
         loc = f"{pointer}/headers/{escape(n.name)}"
         hargs = {**args, "header": n.name}
         if o.required and not n.required:
-            yield Finding("response-header-became-optional", loc, hargs)
+            out.append(Finding("response-header-became-optional", loc, hargs))
         elif n.required and not o.required:
-            yield Finding("response-header-became-required", loc, hargs)
+            out.append(Finding("response-header-became-required", loc, hargs))
         if not unchanged:
             place = Place(RESPONSE, "header", False, f"{loc}/schema", tuple(hargs.items()))
-            yield from p.comparer.compare_changed(o.schema, n.schema, place)
+            out.extend(p.comparer.compare_changed(o.schema, n.schema, place))
+    return out
 
 
 OPERATION_CHECKS = (check_request_body, check_responses)
