@@ -136,7 +136,10 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
             continue
         label = new_op.label
         ops[label] = new_op
-        pair = OperationPair(old_op, new_op, specs)
+        inputs_unchanged = (
+            same_defaults and old_op.path == new_op.path and _alike(comparer, _inputs(old_op), _inputs(new_op))
+        )
+        pair = OperationPair(old_op, new_op, specs, inputs_unchanged)
         for check in OPERATION_CHECKS:
             raw.extend(zip(repeat(label), check(pair)))  # one (label, finding) per finding, without a Python frame
 
@@ -151,6 +154,17 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
         changes = escalate(changes)
     kept, ignored = _apply_ignore(changes, options.ignore, specs.today, ops)
     return DiffResult(old.info, new.info, kept, ignored)
+
+
+def _inputs(op: Operation) -> list[Any]:
+    """What an operation's parameters and body are read from (`Operation.inputs`); a ref in them that changed
+    makes them differ (`SchemaComparer.same`)."""
+    return [op.raw_path_parameters, op.raw.get("parameters"), op.raw.get("requestBody"), op.raw.get("consumes")]
+
+
+def _alike(comparer: SchemaComparer, old: Any, new: Any) -> bool:
+    """The same, and written alike: nothing read from them can differ."""
+    return comparer.same(old, new) and _written_alike(old, new)
 
 
 def _written_alike(old: Any, new: Any) -> bool:

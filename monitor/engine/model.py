@@ -63,23 +63,31 @@ class Response(NamedTuple):
     pointer: str
 
 
-class Parts(NamedTuple):
-    """What a diff reads of an operation only when the operation changed."""
+class Inputs(NamedTuple):
+    """What a client sends an operation (read together: Swagger 2.0's body is one of its parameters)."""
 
     parameters: dict[tuple[str, str], Parameter]
     body: Body | None
-    responses: dict[str, Response]
+
+
+class Reader(NamedTuple):
+    """How the loader reads an operation's inputs and responses, when first asked for."""
+
+    inputs: Callable[[Operation], Inputs]
+    responses: Callable[[Operation], dict[str, Response]]
 
 
 class Operation:
     """One operation. Its parameters, body, responses and limit are read from `raw` when first asked for: a diff
-    asks only of the operations present in both versions and changed (spapi-all: 183 of 578), and the loader has
-    checked that no ref chain of the document loops, so reading them later cannot fail."""
+    asks only of the operations present in both versions and changed (spapi-all: 183 of 578), and of their inputs
+    only when those changed; the loader has checked that no ref chain of the document loops, so reading them later
+    cannot fail."""
 
     __slots__ = (
+        "_inputs",
         "_limit",
-        "_parts",
         "_read",
+        "_responses",
         "deprecated",
         "extensions",
         "method",
@@ -105,7 +113,7 @@ class Operation:
         pointer: str,
         raw: Node,  # the operation object, for the "nothing changed here" shortcut
         raw_path_parameters: list[Any],
-        read: Callable[[Operation], Parts],
+        read: Reader,
     ) -> None:
         self.method = method
         self.path = path
@@ -118,7 +126,8 @@ class Operation:
         self.raw = raw
         self.raw_path_parameters = raw_path_parameters
         self.parent: str | None = None  # a callback's operation: the key of the operation that registers it
-        self._parts: Parts | None = None
+        self._inputs: Inputs | None = None
+        self._responses: dict[str, Response] | None = None
         self._limit: RateLimit | bool | None = False  # False: not read yet
         self._read = read
 
@@ -126,22 +135,24 @@ class Operation:
         return f"Operation({self.label!r}, pointer={self.pointer!r})"
 
     @property
-    def parts(self) -> Parts:
-        if self._parts is None:
-            self._parts = self._read(self)
-        return self._parts
+    def inputs(self) -> Inputs:
+        if self._inputs is None:
+            self._inputs = self._read.inputs(self)
+        return self._inputs
 
     @property
     def parameters(self) -> dict[tuple[str, str], Parameter]:
-        return self.parts.parameters
+        return self.inputs.parameters
 
     @property
     def body(self) -> Body | None:
-        return self.parts.body
+        return self.inputs.body
 
     @property
     def responses(self) -> dict[str, Response]:
-        return self.parts.responses
+        if self._responses is None:
+            self._responses = self._read.responses(self)
+        return self._responses
 
     @property
     def limit(self) -> RateLimit | None:

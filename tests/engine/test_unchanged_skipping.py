@@ -244,3 +244,50 @@ def test_an_operation_equal_to_python_but_not_as_written_is_compared(tmp_path: P
     assert [(c.id, c.operations) for c in diff_docs(tmp_path, old, new).changes] == [
         ("endpoint-deprecated", ["GET /prices"])
     ]
+
+
+def _with_inputs(spec: dict[str, Any]) -> dict[str, Any]:
+    """getPrice also takes a query parameter and a body, both through components, beside its changing response."""
+    spec["paths"]["/prices"]["post"] = {
+        "operationId": "quote",
+        "parameters": [{"$ref": "#/components/parameters/Currency"}],
+        "requestBody": {"$ref": "#/components/requestBodies/Quote"},
+        "responses": _json_response(_ref("Money")),
+    }
+    spec["components"]["parameters"]["Currency"] = {"name": "currency", "in": "query", "schema": {"type": "string"}}
+    spec["components"]["requestBodies"] = {
+        "Quote": {"content": {"application/json": {"schema": {"type": "object"}}}},
+    }
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # the operation's own text is identical; what its inputs are read from is not
+        (lambda c: c["parameters"]["Currency"].update(required=True), "request-parameter-became-required"),
+        (lambda c: c["requestBodies"]["Quote"].update(required=True), "request-body-became-required"),
+    ],
+)
+def test_inputs_read_through_refs_are_compared_when_a_response_also_changed(
+    tmp_path: Path, change: Any, expected: str
+) -> None:
+    old, new = _with_inputs(_spec()), _with_inputs(_spec())
+    new["components"]["schemas"]["Money"]["properties"]["currency"] = {"type": "string"}  # the response changes
+    change(new["components"])
+    assert old["paths"] == new["paths"]
+    found = {(c.id, tuple(c.operations)) for c in diff_docs(tmp_path, old, new).changes}
+    assert (expected, ("POST /prices",)) in found
+
+
+def test_a_path_parameter_that_no_longer_names_a_template_part_is_compared(tmp_path: Path) -> None:
+    # GET /items/{id} and GET /items/{itemId} are one operation; the parameter list is identical but `id` stops
+    # being the template's first part
+    def doc(path: str) -> dict[str, Any]:
+        return {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+                "paths": {path: {"get": {"parameters": [{"name": "id", "in": "path", "required": True,
+                                                          "schema": {"type": "string"}}],
+                                         "responses": _json_response({"type": "string", "description": path})}}}}  # fmt: skip
+
+    ids = {c.id for c in diff_docs(tmp_path, doc("/items/{id}"), doc("/items/{itemId}")).changes}
+    assert "request-parameter-removed" in ids

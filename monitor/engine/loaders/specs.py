@@ -11,10 +11,11 @@ from monitor.engine.loaders.refs import Resolver
 from monitor.engine.model import (
     Body,
     Header,
+    Inputs,
     Node,
     Operation,
     Parameter,
-    Parts,
+    Reader,
     Response,
     Spec,
     path_parameter_names,
@@ -200,14 +201,14 @@ class _Reader:
             pointer=f"{at or '#/paths/' + _escape(path)}/{method}",
             raw=raw,
             raw_path_parameters=_list(item.get("parameters")),
-            read=partial(self._parts, item, at is None),
+            read=Reader(partial(self._inputs, item, at is None), self._responses),
         )
         if self.eager:  # a ref chain loops somewhere: its error is the loader's, as it always was
-            op.parts  # noqa: B018
+            op.inputs, op.responses  # noqa: B018
         return op
 
-    def _parts(self, item: dict[str, Any], in_paths: bool, op: Operation) -> Parts:
-        """The parameters, body, responses and documented limit of an operation (see `Operation`)."""
+    def _inputs(self, item: dict[str, Any], in_paths: bool, op: Operation) -> Inputs:
+        """The parameters and body of an operation (see `Operation`)."""
         raw, pointer = op.raw, op.pointer
         names = path_parameter_names(op.path) if in_paths else []
         merged: dict[tuple[str, str], Any] = {}
@@ -231,16 +232,21 @@ class _Reader:
         if self.is_swagger:
             consumes = _list(raw.get("consumes", self.root.get("consumes")))
             body = self._swagger_body(body_params, form_params, consumes, pointer)
-            produces = _list(raw.get("produces", self.root.get("produces"))) or ["application/json"]
         else:
             body = self._openapi_body(raw.get("requestBody"), pointer)
-            produces = []
+        return Inputs(parameters, body)
+
+    def _responses(self, op: Operation) -> dict[str, Response]:
+        raw = op.raw
+        produces: list[Any] = []
+        if self.is_swagger:
+            produces = _list(raw.get("produces", self.root.get("produces"))) or ["application/json"]
         responses = {}
         for status, r in _obj(raw.get("responses")).items():
             if str(status).startswith("x-"):
                 continue
-            responses[str(status)] = self._response(str(status), self.deref(r), produces, pointer)
-        return Parts(parameters, body, responses)
+            responses[str(status)] = self._response(str(status), self.deref(r), produces, op.pointer)
+        return responses
 
     def _parameter(self, p: dict[str, Any]) -> Parameter:
         where = p["in"]
