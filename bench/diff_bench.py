@@ -109,7 +109,7 @@ def main() -> None:
             peer = f"{'n/a':>11} {'':>6} {'':>9}" if is_oas3 else f"{'no 2.0':>11} {'':>6} {'':>9}"
         print(
             f"{name:<44} {floor_cpu:>9.2f} {floor_mb:>5.0f} {ours_cpu:>11.2f} {ours_wall:>5.2f} {ours_mb:>5.0f}"
-            f" {ours_cpu / floor_cpu:>6.1f}x {peer}"
+            f" {ours_cpu / floor_cpu:>6.2f}x {peer}"
         )
 
 
