@@ -90,20 +90,28 @@ def _alike_targets(ref: str, old: Any, new: Any) -> bool:
     )
 
 
-def _target(resolver: Resolver, ref: str) -> Any:
-    """`resolver.target(ref)`, a plain schema name looked up directly: `clean_refs` asks for every ref of both
-    documents, the walk later for a few of them, and the resolver decodes each part of each pointer it follows."""
-    for prefix, parents in (("#/components/schemas/", ("components", "schemas")), ("#/definitions/", ("definitions",))):
-        if ref.startswith(prefix):
-            name = ref[len(prefix) :]
-            if "/" in name or "~" in name or "%" in name:  # escaped: the resolver decodes it
-                break
-            node = resolver.root
-            for key in parents:
-                node = node.get(key) if isinstance(node, dict) else None
-            if isinstance(node, dict) and name in node:
-                return node[name]
-            break
+def _named_schemas(resolver: Resolver) -> dict[str, dict[str, Any]]:
+    """The containers a plain schema ref names a member of, by the ref's head (`#/definitions`)."""
+    found = {}
+    for head, parents in (("#/components/schemas", ("components", "schemas")), ("#/definitions", ("definitions",))):
+        node = resolver.root
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            found[head] = node
+    return found
+
+
+def _target(resolver: Resolver, named: dict[str, dict[str, Any]], ref: str) -> Any:
+    """`resolver.target(ref)`, a plain schema name looked up directly in `named` (`_named_schemas`): `clean_refs`
+    asks for every ref of both documents, the walk later for a few of them, and the resolver decodes each part of
+    each pointer it follows."""
+    head, _, name = ref.rpartition("/")
+    container = named.get(head)
+    if container is not None and "~" not in name and "%" not in name:  # escaped: the resolver decodes it
+        found = container.get(name, _ABSENT)
+        if found is not _ABSENT:
+            return found
     return resolver.target(ref)
 
 
@@ -158,9 +166,10 @@ class SchemaComparer:
         """
         if self._clean is None:
             candidates: dict[str, list[str]] = {}
+            old_named, new_named = _named_schemas(self.old), _named_schemas(self.new)
             for ref in self.old.refs & self.new.refs:
                 try:
-                    o, n = _target(self.old, ref), _target(self.new, ref)
+                    o, n = _target(self.old, old_named, ref), _target(self.new, new_named, ref)
                 except Exception:  # a dangling ref is dirty, and reported where it is used
                     continue
                 if o == n:

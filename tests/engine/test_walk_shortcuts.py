@@ -1,0 +1,42 @@
+"""Shortcuts of the schema walk (monitor/engine/schemas.py) must never hide a change.
+
+Each test builds a pair where a shortcut taken wrongly would find the changed schema unchanged (or reach the wrong
+one), so the test fails when the shortcut is wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from monitor.engine import DiffResult
+from tests.engine.helpers import diff_docs
+
+
+def _ids(result: DiffResult) -> list[tuple[str, str]]:
+    return [(c.id, c.location) for c in result.changes]
+
+
+def _spec(schemas: dict[str, Any], ref: str) -> dict[str, Any]:
+    response = {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": ref}}}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "walk", "version": "1"},
+        "paths": {"/things": {"get": {"operationId": "getThing", "responses": response}}},
+        "components": {"schemas": schemas},
+    }
+
+
+def test_an_escaped_schema_name_is_decoded_before_it_is_looked_up(tmp_path: Path) -> None:
+    """`#/components/schemas/A~1B` names the schema `A/B`, not the one spelt `A~1B`: the direct lookup of plain
+    names in `clean_refs` must leave escaped ones to the resolver, or it finds `A~1B` unchanged and skips `A/B`."""
+    schemas = {
+        "A/B": {"type": "object", "properties": {"id": {"type": "string"}}},
+        "A~1B": {"type": "object", "properties": {"id": {"type": "string"}}},
+    }
+    old = _spec(schemas, "#/components/schemas/A~1B")
+    new = copy.deepcopy(old)
+    new["components"]["schemas"]["A/B"]["properties"]["id"]["type"] = "integer"
+    result = diff_docs(tmp_path, old, new)
+    assert _ids(result) == [("response-property-type-changed", "#/components/schemas/A~1B/properties/id")]
