@@ -33,6 +33,8 @@ _SCHEMA_REFS = ("#/components/schemas/", "#/definitions/")  # refs to schemas, a
 _COMPONENT_ARGS = frozenset(("parameter", "in", "header"))  # what a component's findings keep of their place
 ORIGIN = "\x00origin"  # key of a flattened schema: property -> $ref of the allOf part declaring it
 ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
+# (old, new, required flags lifted on the new side only, changed keys): see SchemaComparer._prepare
+_Prepared = tuple[dict[str, Any], dict[str, Any], list[tuple[str, bool]], frozenset[object]]
 
 
 class _Scope:
@@ -156,6 +158,7 @@ class SchemaComparer:
         self._reach_memo: dict[ComponentKey, frozenset[ComponentKey]] = {}
         self._findings_memo: dict[ComponentKey, list[Finding]] = {}  # as final as _reach_memo's answers
         self._orders: dict[ComponentKey, str] = {}
+        self._prepared: dict[tuple[int, int], tuple[Any, Any, _Prepared]] = {}
 
     # -- identical subtrees -------------------------------------------------------------------
     def clean_refs(self) -> set[str]:
@@ -351,17 +354,13 @@ class SchemaComparer:
     def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         if not isinstance(old, dict) or not isinstance(new, dict) or old is DANGLING or new is DANGLING:
             return  # a schema behind a broken $ref is unknown: the ref itself is reported as a spec defect
-        old, was_flagged = lift_required_flags(self._flatten(old, self.old, 0))
-        new, flagged = lift_required_flags(self._flatten(new, self.new, 0))
-        old, new = align(old, new)
+        old, new, lifted, changed = self._prepare(old, new)
         pair = SchemaPair(old, new, place)
         out = scope.findings
-        for name, flag in flagged:  # a malformed value read leniently, reported where it appears
-            if (name, flag) not in was_flagged:
-                escaped = name.replace("~", "~0").replace("/", "~1")
-                at = f"{place.location}/properties/{escaped}/required"
-                out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
-        changed = _changed_keys(old, new)
+        for name, flag in lifted:  # a malformed value read leniently, reported where it appears
+            escaped = name.replace("~", "~0").replace("/", "~1")
+            at = f"{place.location}/properties/{escaped}/required"
+            out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
         if changed:  # most pairs a walk reaches are alike: only something they reference is not
             for check in checks_for(changed):  # those that read a key that changed
                 out.extend(check(pair))
@@ -422,6 +421,22 @@ class SchemaComparer:
                     if depth < MAX_DEPTH and not self.same(a, b):
                         i = next(k for k, branch in enumerate(n) if branch is b)
                         self._walk_changed(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
+
+    def _prepare(self, old: dict[str, Any], new: dict[str, Any]) -> _Prepared:
+        """The two schemas as the checks read them (allOf merged, required flags lifted, spellings aligned), the
+        flags lifted on the new side only, and the keys that changed: the same for every place a pair of raw schemas
+        is reached from (a component from several operations, directions and contexts), so computed once."""
+        key = (id(old), id(new))
+        known = self._prepared.get(key)
+        if known is not None:
+            return known[2]
+        old_flat, was_flagged = lift_required_flags(self._flatten(old, self.old, 0))
+        new_flat, flagged = lift_required_flags(self._flatten(new, self.new, 0))
+        old_flat, new_flat = align(old_flat, new_flat)
+        lifted = [(name, flag) for name, flag in flagged if (name, flag) not in was_flagged]
+        prepared = (old_flat, new_flat, lifted, _changed_keys(old_flat, new_flat))
+        self._prepared[key] = (old, new, prepared)  # the raw pair is kept, so no other pair takes their ids
+        return prepared
 
     def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:
         """Merge allOf parts into one schema, so moving properties into or out of allOf changes nothing.

@@ -40,3 +40,18 @@ def test_an_escaped_schema_name_is_decoded_before_it_is_looked_up(tmp_path: Path
     new["components"]["schemas"]["A/B"]["properties"]["id"]["type"] = "integer"
     result = diff_docs(tmp_path, old, new)
     assert _ids(result) == [("response-property-type-changed", "#/components/schemas/A~1B/properties/id")]
+
+
+def test_one_old_schema_compared_with_two_new_ones_is_prepared_for_each_pair(tmp_path: Path) -> None:
+    """The walk prepares a pair of schemas once (allOf merged, flags lifted, changed keys): for the pair, not for
+    the old schema alone, which here meets a changed schema at one operation and an unchanged one at the other."""
+    thing = {"type": "object", "properties": {"id": {"type": "string"}}}
+    old = _spec({"Thing": thing}, "#/components/schemas/Thing")
+    old["paths"]["/others"] = copy.deepcopy(old["paths"]["/things"])
+    old["paths"]["/others"]["get"]["operationId"] = "getOther"
+    new = copy.deepcopy(old)
+    for path, kind in (("/things", "integer"), ("/others", "string")):
+        content = new["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        content["schema"] = {"type": "object", "properties": {"id": {"type": kind}}}
+    result = diff_docs(tmp_path, old, new)
+    assert [(c.id, c.operations) for c in result.changes] == [("response-property-type-changed", ["GET /things"])]
