@@ -33,8 +33,23 @@ _SCHEMA_REFS = ("#/components/schemas/", "#/definitions/")  # refs to schemas, a
 _COMPONENT_ARGS = frozenset(("parameter", "in", "header"))  # what a component's findings keep of their place
 ORIGIN = "\x00origin"  # key of a flattened schema: property -> $ref of the allOf part declaring it
 ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
-# (old, new, required flags lifted on the new side only, changed keys): see SchemaComparer._prepare
-_Prepared = tuple[dict[str, Any], dict[str, Any], list[tuple[str, bool]], frozenset[object]]
+
+
+class _Prepared:
+    """A pair of raw schemas as the walk reads them, whatever place it is reached from (`SchemaComparer._prepare`)."""
+
+    __slots__ = ("changed", "common", "lifted", "new", "new_props", "old", "old_props", "origins", "replaced", "split")
+
+    def __init__(self, old: dict[str, Any], new: dict[str, Any], lifted: list[tuple[str, bool]]) -> None:
+        self.old, self.new = old, new  # allOf merged, required flags lifted, spellings aligned
+        self.lifted = lifted  # required flags lifted on the new side only
+        self.changed = _changed_keys(old, new)
+        self.replaced = is_replaced(old, new)
+        self.split: str | None = None
+        self.old_props: dict[str, Any] = {}
+        self.new_props: dict[str, Any] = {}
+        self.origins: dict[str, str] = {}
+        self.common: set[str] = set()  # property names on both sides
 
 
 class _Scope:
@@ -354,20 +369,20 @@ class SchemaComparer:
     def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         if not isinstance(old, dict) or not isinstance(new, dict) or old is DANGLING or new is DANGLING:
             return  # a schema behind a broken $ref is unknown: the ref itself is reported as a spec defect
-        old, new, lifted, changed = self._prepare(old, new)
+        prepared = self._prepare(old, new)
+        old, new = prepared.old, prepared.new
         pair = SchemaPair(old, new, place)
         out = scope.findings
-        for name, flag in lifted:  # a malformed value read leniently, reported where it appears
+        for name, flag in prepared.lifted:  # a malformed value read leniently, reported where it appears
             escaped = name.replace("~", "~0").replace("/", "~1")
             at = f"{place.location}/properties/{escaped}/required"
             out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
-        if changed:  # most pairs a walk reaches are alike: only something they reference is not
-            for check in checks_for(changed):  # those that read a key that changed
+        if prepared.changed:  # most pairs a walk reaches are alike: only something they reference is not
+            for check in checks_for(prepared.changed):  # those that read a key that changed
                 out.extend(check(pair))
-        if is_replaced(old, new) or is_wholesale(old, new, place.direction):
+        if prepared.replaced or is_wholesale(old, new, place.direction):
             return
-        old_props, new_props = properties_of(old), properties_of(new)
-        split = wrapped_side(old, new, self.old.deref, self.new.deref)
+        split = prepared.split
         if split is not None:  # one object against each alternative, not its properties each removed
             out.extend(check_ambiguous_split(pair, self.new.deref))
             keyword = "oneOf" if isinstance((new if split == "new" else old).get("oneOf"), list) else "anyOf"
@@ -377,17 +392,19 @@ class SchemaComparer:
                 if depth < MAX_DEPTH and not self.same(a, b):
                     at = self._nested(place, f"{keyword}/{i}", "") if split == "new" else place  # where b sits
                     self._walk_changed(a, b, at, depth + 1, scope)
-            old_props = new_props = {}
+        old_props, new_props = prepared.old_props, prepared.new_props
         if old_props or new_props:
-            origins = _origins(old, new, old_props, new_props)
+            origins = prepared.origins
 
             def child(name: str) -> Place:
                 ref = origins.get(name)
                 return self._child(place, name) if ref is None else self._component_child(place, ref, name)
 
-            out.extend(check_properties(pair, old_props, new_props, self.old.deref, self.new.deref, child))
+            out.extend(
+                check_properties(pair, old_props, new_props, prepared.common, self.old.deref, self.new.deref, child)
+            )
             if depth < MAX_DEPTH:
-                for name in old_props.keys() & new_props.keys():
+                for name in prepared.common:
                     o, n = old_props[name], new_props[name]
                     if not self.same(o, n):  # most properties are: their place is not built
                         self._walk_changed(o, n, child(name), depth + 1, scope)
@@ -423,9 +440,9 @@ class SchemaComparer:
                         self._walk_changed(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
 
     def _prepare(self, old: dict[str, Any], new: dict[str, Any]) -> _Prepared:
-        """The two schemas as the checks read them (allOf merged, required flags lifted, spellings aligned), the
-        flags lifted on the new side only, and the keys that changed: the same for every place a pair of raw schemas
-        is reached from (a component from several operations, directions and contexts), so computed once."""
+        """What the walk reads of a pair of raw schemas and what does not depend on the place (see `_Prepared`):
+        the same for every place the pair is reached from (a component from several operations, directions and
+        contexts), so computed once."""
         key = (id(old), id(new))
         known = self._prepared.get(key)
         if known is not None:
@@ -433,10 +450,16 @@ class SchemaComparer:
         old_flat, was_flagged = lift_required_flags(self._flatten(old, self.old, 0))
         new_flat, flagged = lift_required_flags(self._flatten(new, self.new, 0))
         old_flat, new_flat = align(old_flat, new_flat)
-        lifted = [(name, flag) for name, flag in flagged if (name, flag) not in was_flagged]
-        prepared = (old_flat, new_flat, lifted, _changed_keys(old_flat, new_flat))
-        self._prepared[key] = (old, new, prepared)  # the raw pair is kept, so no other pair takes their ids
-        return prepared
+        p = _Prepared(old_flat, new_flat, [(name, flag) for name, flag in flagged if (name, flag) not in was_flagged])
+        if not p.replaced:
+            p.split = wrapped_side(old_flat, new_flat, self.old.deref, self.new.deref)
+            if p.split is None:  # split: one object against each alternative, not its properties each removed
+                p.old_props, p.new_props = properties_of(old_flat), properties_of(new_flat)
+                if p.old_props or p.new_props:
+                    p.origins = _origins(old_flat, new_flat, p.old_props, p.new_props)
+                    p.common = p.old_props.keys() & p.new_props.keys()
+        self._prepared[key] = (old, new, p)  # the raw pair is kept, so no other pair takes their ids
+        return p
 
     def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:
         """Merge allOf parts into one schema, so moving properties into or out of allOf changes nothing.

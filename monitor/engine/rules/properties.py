@@ -42,11 +42,12 @@ def required_of(schema: dict[str, Any]) -> set[str]:
     return {r for r in req if isinstance(r, str)} if isinstance(req, list) else set()
 
 
-def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[str, Any],
+def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[str, Any], common: set[str],
                      old_deref: Any, new_deref: Any, child: Any) -> Iterator[Finding]:  # fmt: skip
     """Properties added or removed; readOnly ones do not count in requests, writeOnly ones not in responses.
 
-    `child(name)` makes the place of a property; `*_deref` resolve a property schema's $ref in its own spec.
+    `common`: the names on both sides; `child(name)` makes the place of a property; `*_deref` resolve a property
+    schema's $ref in its own spec.
     """
     old_req, new_req = required_of(p.old), required_of(p.new)
     scope, direction = p.place.scope, p.place.direction
@@ -77,7 +78,7 @@ def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[s
             else:
                 rule = f"response-{'required' if required else 'optional'}-property-added"
             yield _finding(child(name), rule)
-    for name in old_props.keys() & new_props.keys():
+    for name in common:
         was, now = name in old_req, name in new_req
         if was != now:
             yield SchemaPair({}, {}, child(name)).finding("became-required" if now else "became-optional")
