@@ -231,6 +231,13 @@ class SchemaComparer:
         Thousands of nodes are asked this per diff (most of them equal but holding some ref): testing their refs
         as bytes against the clean refs as bytes skips decoding each one and building lists.
         """
+        if isinstance(node, dict):
+            for value in node.values():
+                if isinstance(value, (dict, list)):
+                    break
+            else:  # a flat schema (most properties a walk asks about): its one possible ref is read, not serialised
+                ref = node.get("$ref")
+                return not isinstance(ref, str) or ref in self.clean_refs()
         found = plain_refs_in(node)
         if found is None:  # an escape inside a ref, or too deep: the exact refs
             return self.clean_refs().issuperset(self.refs_of(node))

@@ -55,3 +55,23 @@ def test_one_old_schema_compared_with_two_new_ones_is_prepared_for_each_pair(tmp
         content["schema"] = {"type": "object", "properties": {"id": {"type": kind}}}
     result = diff_docs(tmp_path, old, new)
     assert [(c.id, c.operations) for c in result.changes] == [("response-property-type-changed", ["GET /things"])]
+
+
+def test_a_flat_property_schema_is_asked_for_its_ref(tmp_path: Path) -> None:
+    """A property schema holding no object or list (`{$ref, description}`) is tested for its ref without being
+    serialised: it is unchanged only when the component it names is too. Here the parent changes as well (a new
+    property), so the walk asks about `price` itself."""
+    money = {"type": "object", "properties": {"amount": {"type": "string"}}}
+    order = {
+        "type": "object",
+        "properties": {"price": {"$ref": "#/components/schemas/Money", "description": "what it costs"}},
+    }
+    old = _spec({"Order": order, "Money": money}, "#/components/schemas/Order")
+    new = copy.deepcopy(old)
+    new["components"]["schemas"]["Order"]["properties"]["note"] = {"type": "string"}
+    new["components"]["schemas"]["Money"]["properties"]["amount"]["type"] = "integer"
+    result = diff_docs(tmp_path, old, new)
+    assert _ids(result) == [
+        ("response-property-type-changed", "#/components/schemas/Money/properties/amount"),
+        ("response-optional-property-added", "#/components/schemas/Order/properties/note"),
+    ]
