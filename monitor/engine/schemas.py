@@ -18,7 +18,7 @@ from monitor.engine.rules import checks_for, unread
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, check_ambiguous_split, match_branches, wrapped_side
 from monitor.engine.rules.equivalent import align
-from monitor.engine.rules.properties import check_properties, properties_of
+from monitor.engine.rules.properties import check_properties, properties_of, requiredness_changes
 from monitor.engine.rules.schema_pair import Place, SchemaPair
 from monitor.engine.rules.types import is_replaced, is_wholesale
 
@@ -38,7 +38,19 @@ ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_proper
 class _Prepared:
     """A pair of raw schemas as the walk reads them, whatever place it is reached from (`SchemaComparer._prepare`)."""
 
-    __slots__ = ("changed", "common", "lifted", "new", "new_props", "old", "old_props", "origins", "replaced", "split")
+    __slots__ = (
+        "changed",
+        "common",
+        "flips",
+        "lifted",
+        "new",
+        "new_props",
+        "old",
+        "old_props",
+        "origins",
+        "replaced",
+        "split",
+    )
 
     def __init__(self, old: dict[str, Any], new: dict[str, Any], lifted: list[tuple[str, bool]]) -> None:
         self.old, self.new = old, new  # allOf merged, required flags lifted, spellings aligned
@@ -50,6 +62,7 @@ class _Prepared:
         self.new_props: dict[str, Any] = {}
         self.origins: dict[str, str] = {}
         self.common: set[str] = set()  # property names on both sides
+        self.flips: list[tuple[str, bool]] = []  # of those, the ones that became required (True) or optional
 
 
 class _Scope:
@@ -408,7 +421,7 @@ class SchemaComparer:
                 return self._child(place, name) if ref is None else self._component_child(place, ref, name)
 
             out.extend(
-                check_properties(pair, old_props, new_props, prepared.common, self.old.deref, self.new.deref, child)
+                check_properties(pair, old_props, new_props, prepared.flips, self.old.deref, self.new.deref, child)
             )
             if depth < MAX_DEPTH:
                 for name in prepared.common:
@@ -465,6 +478,7 @@ class SchemaComparer:
                 if p.old_props or p.new_props:
                     p.origins = _origins(old_flat, new_flat, p.old_props, p.new_props)
                     p.common = p.old_props.keys() & p.new_props.keys()
+                    p.flips = requiredness_changes(old_flat, new_flat, p.common)
         self._prepared[key] = (old, new, p)  # the raw pair is kept, so no other pair takes their ids
         return p
 
