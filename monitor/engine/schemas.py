@@ -78,6 +78,7 @@ class _Scope:
 # Keys a schema check reads with `is True`, `is False` or by excluding bools, where `==` finds `1` and `true` equal.
 _BOOLEAN_KEYS = ("nullable", "x-nullable", "multipleOf", "uniqueItems", "additionalProperties", "deprecated",
                  "readOnly", "writeOnly")  # fmt: skip
+_BOOLEAN_KEY_SET = frozenset(_BOOLEAN_KEYS)
 
 
 _ABSENT = object()
@@ -91,9 +92,10 @@ def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> frozenset[object]
     changed = []
     if old != new:
         changed = [k for k in old.keys() | new.keys() if old.get(k, _ABSENT) != new.get(k, _ABSENT) and not unread(k)]
-    for key in _BOOLEAN_KEYS:
-        if type(old.get(key)) is not type(new.get(key)):
-            changed.append(key)
+    if not (_BOOLEAN_KEY_SET.isdisjoint(old) and _BOOLEAN_KEY_SET.isdisjoint(new)):  # most schemas hold none
+        for key in _BOOLEAN_KEYS:
+            if type(old.get(key)) is not type(new.get(key)):
+                changed.append(key)
     return frozenset(changed) if changed else _UNCHANGED
 
 
