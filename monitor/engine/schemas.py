@@ -18,7 +18,7 @@ from monitor.engine.rules import checks_for, unread
 from monitor.engine.rules.base import Finding
 from monitor.engine.rules.composition import check_alternatives, check_ambiguous_split, match_branches, wrapped_side
 from monitor.engine.rules.equivalent import align
-from monitor.engine.rules.properties import check_properties, properties_of
+from monitor.engine.rules.properties import check_properties, properties_of, requiredness_changes
 from monitor.engine.rules.schema_pair import Place, SchemaPair
 from monitor.engine.rules.types import is_replaced, is_wholesale
 
@@ -35,6 +35,36 @@ ORIGIN = "\x00origin"  # key of a flattened schema: property -> $ref of the allO
 ComponentKey = tuple[Any, ...]  # (old ref, new ref, direction, scope, in_property, args)
 
 
+class _Prepared:
+    """A pair of raw schemas as the walk reads them, whatever place it is reached from (`SchemaComparer._prepare`)."""
+
+    __slots__ = (
+        "changed",
+        "common",
+        "flips",
+        "lifted",
+        "new",
+        "new_props",
+        "old",
+        "old_props",
+        "origins",
+        "replaced",
+        "split",
+    )
+
+    def __init__(self, old: dict[str, Any], new: dict[str, Any], lifted: list[tuple[str, bool]]) -> None:
+        self.old, self.new = old, new  # allOf merged, required flags lifted, spellings aligned
+        self.lifted = lifted  # required flags lifted on the new side only
+        self.changed = _changed_keys(old, new)
+        self.replaced = is_replaced(old, new)
+        self.split: str | None = None
+        self.old_props: dict[str, Any] = {}
+        self.new_props: dict[str, Any] = {}
+        self.origins: dict[str, str] = {}
+        self.common: set[str] = set()  # property names on both sides
+        self.flips: list[tuple[str, bool]] = []  # of those, the ones that became required (True) or optional
+
+
 class _Scope:
     """What one comparison finds itself, and the component pairs it reaches."""
 
@@ -48,6 +78,7 @@ class _Scope:
 # Keys a schema check reads with `is True`, `is False` or by excluding bools, where `==` finds `1` and `true` equal.
 _BOOLEAN_KEYS = ("nullable", "x-nullable", "multipleOf", "uniqueItems", "additionalProperties", "deprecated",
                  "readOnly", "writeOnly")  # fmt: skip
+_BOOLEAN_KEY_SET = frozenset(_BOOLEAN_KEYS)
 
 
 _ABSENT = object()
@@ -61,9 +92,10 @@ def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> frozenset[object]
     changed = []
     if old != new:
         changed = [k for k in old.keys() | new.keys() if old.get(k, _ABSENT) != new.get(k, _ABSENT) and not unread(k)]
-    for key in _BOOLEAN_KEYS:
-        if type(old.get(key)) is not type(new.get(key)):
-            changed.append(key)
+    if not (_BOOLEAN_KEY_SET.isdisjoint(old) and _BOOLEAN_KEY_SET.isdisjoint(new)):  # most schemas hold none
+        for key in _BOOLEAN_KEYS:
+            if type(old.get(key)) is not type(new.get(key)):
+                changed.append(key)
     return frozenset(changed) if changed else _UNCHANGED
 
 
@@ -90,20 +122,28 @@ def _alike_targets(ref: str, old: Any, new: Any) -> bool:
     )
 
 
-def _target(resolver: Resolver, ref: str) -> Any:
-    """`resolver.target(ref)`, a plain schema name looked up directly: `clean_refs` asks for every ref of both
-    documents, the walk later for a few of them, and the resolver decodes each part of each pointer it follows."""
-    for prefix, parents in (("#/components/schemas/", ("components", "schemas")), ("#/definitions/", ("definitions",))):
-        if ref.startswith(prefix):
-            name = ref[len(prefix) :]
-            if "/" in name or "~" in name or "%" in name:  # escaped: the resolver decodes it
-                break
-            node = resolver.root
-            for key in parents:
-                node = node.get(key) if isinstance(node, dict) else None
-            if isinstance(node, dict) and name in node:
-                return node[name]
-            break
+def _named_schemas(resolver: Resolver) -> dict[str, dict[str, Any]]:
+    """The containers a plain schema ref names a member of, by the ref's head (`#/definitions`)."""
+    found = {}
+    for head, parents in (("#/components/schemas", ("components", "schemas")), ("#/definitions", ("definitions",))):
+        node = resolver.root
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            found[head] = node
+    return found
+
+
+def _target(resolver: Resolver, named: dict[str, dict[str, Any]], ref: str) -> Any:
+    """`resolver.target(ref)`, a plain schema name looked up directly in `named` (`_named_schemas`): `clean_refs`
+    asks for every ref of both documents, the walk later for a few of them, and the resolver decodes each part of
+    each pointer it follows."""
+    head, _, name = ref.rpartition("/")
+    container = named.get(head)
+    if container is not None and "~" not in name and "%" not in name:  # escaped: the resolver decodes it
+        found = container.get(name, _ABSENT)
+        if found is not _ABSENT:
+            return found
     return resolver.target(ref)
 
 
@@ -148,6 +188,7 @@ class SchemaComparer:
         self._reach_memo: dict[ComponentKey, frozenset[ComponentKey]] = {}
         self._findings_memo: dict[ComponentKey, list[Finding]] = {}  # as final as _reach_memo's answers
         self._orders: dict[ComponentKey, str] = {}
+        self._prepared: dict[tuple[int, int], tuple[Any, Any, _Prepared]] = {}
 
     # -- identical subtrees -------------------------------------------------------------------
     def clean_refs(self) -> set[str]:
@@ -158,9 +199,10 @@ class SchemaComparer:
         """
         if self._clean is None:
             candidates: dict[str, list[str]] = {}
+            old_named, new_named = _named_schemas(self.old), _named_schemas(self.new)
             for ref in self.old.refs & self.new.refs:
                 try:
-                    o, n = _target(self.old, ref), _target(self.new, ref)
+                    o, n = _target(self.old, old_named, ref), _target(self.new, new_named, ref)
                 except Exception:  # a dangling ref is dirty, and reported where it is used
                     continue
                 if o == n:
@@ -204,6 +246,13 @@ class SchemaComparer:
         Thousands of nodes are asked this per diff (most of them equal but holding some ref): testing their refs
         as bytes against the clean refs as bytes skips decoding each one and building lists.
         """
+        if isinstance(node, dict):
+            for value in node.values():
+                if isinstance(value, (dict, list)):
+                    break
+            else:  # a flat schema (most properties a walk asks about): its one possible ref is read, not serialised
+                ref = node.get("$ref")
+                return not isinstance(ref, str) or ref in self.clean_refs()
         found = plain_refs_in(node)
         if found is None:  # an escape inside a ref, or too deep: the exact refs
             return self.clean_refs().issuperset(self.refs_of(node))
@@ -342,24 +391,20 @@ class SchemaComparer:
     def _compare_resolved(self, old: Any, new: Any, place: Place, depth: int, scope: _Scope) -> None:
         if not isinstance(old, dict) or not isinstance(new, dict) or old is DANGLING or new is DANGLING:
             return  # a schema behind a broken $ref is unknown: the ref itself is reported as a spec defect
-        old, was_flagged = lift_required_flags(self._flatten(old, self.old, 0))
-        new, flagged = lift_required_flags(self._flatten(new, self.new, 0))
-        old, new = align(old, new)
+        prepared = self._prepare(old, new)
+        old, new = prepared.old, prepared.new
         pair = SchemaPair(old, new, place)
         out = scope.findings
-        for name, flag in flagged:  # a malformed value read leniently, reported where it appears
-            if (name, flag) not in was_flagged:
-                escaped = name.replace("~", "~0").replace("/", "~1")
-                at = f"{place.location}/properties/{escaped}/required"
-                out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
-        changed = _changed_keys(old, new)
-        if changed:  # most pairs a walk reaches are alike: only something they reference is not
-            for check in checks_for(changed):  # those that read a key that changed
+        for name, flag in prepared.lifted:  # a malformed value read leniently, reported where it appears
+            escaped = name.replace("~", "~0").replace("/", "~1")
+            at = f"{place.location}/properties/{escaped}/required"
+            out.append(Finding("spec-malformed-value", at, {"detail": required_flag_detail(name, flag)}))
+        if prepared.changed:  # most pairs a walk reaches are alike: only something they reference is not
+            for check in checks_for(prepared.changed):  # those that read a key that changed
                 out.extend(check(pair))
-        if is_replaced(old, new) or is_wholesale(old, new, place.direction):
+        if prepared.replaced or is_wholesale(old, new, place.direction):
             return
-        old_props, new_props = properties_of(old), properties_of(new)
-        split = wrapped_side(old, new, self.old.deref, self.new.deref)
+        split = prepared.split
         if split is not None:  # one object against each alternative, not its properties each removed
             out.extend(check_ambiguous_split(pair, self.new.deref))
             keyword = "oneOf" if isinstance((new if split == "new" else old).get("oneOf"), list) else "anyOf"
@@ -369,17 +414,19 @@ class SchemaComparer:
                 if depth < MAX_DEPTH and not self.same(a, b):
                     at = self._nested(place, f"{keyword}/{i}", "") if split == "new" else place  # where b sits
                     self._walk_changed(a, b, at, depth + 1, scope)
-            old_props = new_props = {}
+        old_props, new_props = prepared.old_props, prepared.new_props
         if old_props or new_props:
-            origins = _origins(old, new, old_props, new_props)
+            origins = prepared.origins
 
             def child(name: str) -> Place:
                 ref = origins.get(name)
                 return self._child(place, name) if ref is None else self._component_child(place, ref, name)
 
-            out.extend(check_properties(pair, old_props, new_props, self.old.deref, self.new.deref, child))
+            out.extend(
+                check_properties(pair, old_props, new_props, prepared.flips, self.old.deref, self.new.deref, child)
+            )
             if depth < MAX_DEPTH:
-                for name in old_props.keys() & new_props.keys():
+                for name in prepared.common:
                     o, n = old_props[name], new_props[name]
                     if not self.same(o, n):  # most properties are: their place is not built
                         self._walk_changed(o, n, child(name), depth + 1, scope)
@@ -413,6 +460,29 @@ class SchemaComparer:
                     if depth < MAX_DEPTH and not self.same(a, b):
                         i = next(k for k, branch in enumerate(n) if branch is b)
                         self._walk_changed(a, b, self._nested(place, f"{keyword}/{i}", ""), depth + 1, scope)
+
+    def _prepare(self, old: dict[str, Any], new: dict[str, Any]) -> _Prepared:
+        """What the walk reads of a pair of raw schemas and what does not depend on the place (see `_Prepared`):
+        the same for every place the pair is reached from (a component from several operations, directions and
+        contexts), so computed once."""
+        key = (id(old), id(new))
+        known = self._prepared.get(key)
+        if known is not None:
+            return known[2]
+        old_flat, was_flagged = lift_required_flags(self._flatten(old, self.old, 0))
+        new_flat, flagged = lift_required_flags(self._flatten(new, self.new, 0))
+        old_flat, new_flat = align(old_flat, new_flat)
+        p = _Prepared(old_flat, new_flat, [(name, flag) for name, flag in flagged if (name, flag) not in was_flagged])
+        if not p.replaced:
+            p.split = wrapped_side(old_flat, new_flat, self.old.deref, self.new.deref)
+            if p.split is None:  # split: one object against each alternative, not its properties each removed
+                p.old_props, p.new_props = properties_of(old_flat), properties_of(new_flat)
+                if p.old_props or p.new_props:
+                    p.origins = _origins(old_flat, new_flat, p.old_props, p.new_props)
+                    p.common = p.old_props.keys() & p.new_props.keys()
+                    p.flips = requiredness_changes(old_flat, new_flat, p.common)
+        self._prepared[key] = (old, new, p)  # the raw pair is kept, so no other pair takes their ids
+        return p
 
     def _flatten(self, schema: dict[str, Any], resolver: Resolver, depth: int) -> dict[str, Any]:
         """Merge allOf parts into one schema, so moving properties into or out of allOf changes nothing.

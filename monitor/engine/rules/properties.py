@@ -42,16 +42,29 @@ def required_of(schema: dict[str, Any]) -> set[str]:
     return {r for r in req if isinstance(r, str)} if isinstance(req, list) else set()
 
 
+def requiredness_changes(old: dict[str, Any], new: dict[str, Any], common: set[str]) -> list[tuple[str, bool]]:
+    """The properties on both sides (`common`, in its order) that became required (True) or optional (False).
+
+    The same wherever the pair of schemas sits, so the walk keeps it with the pair for `check_properties`.
+    """
+    old_req, new_req = required_of(old), required_of(new)
+    if old_req == new_req:
+        return []
+    return [(name, name in new_req) for name in common if (name in old_req) != (name in new_req)]
+
+
 def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[str, Any],
-                     old_deref: Any, new_deref: Any, child: Any) -> Iterator[Finding]:  # fmt: skip
+                     flips: list[tuple[str, bool]], old_deref: Any, new_deref: Any, child: Any
+                     ) -> Iterator[Finding]:  # fmt: skip
     """Properties added or removed; readOnly ones do not count in requests, writeOnly ones not in responses.
 
-    `child(name)` makes the place of a property; `*_deref` resolve a property schema's $ref in its own spec.
+    `flips`: `requiredness_changes` of the pair; `child(name)` makes the place of a property; `*_deref` resolve a
+    property schema's $ref in its own spec.
     """
-    old_req, new_req = required_of(p.old), required_of(p.new)
     scope, direction = p.place.scope, p.place.direction
     hidden = "readOnly" if direction is REQUEST else "writeOnly"
     if old_props.keys() != new_props.keys():  # most pairs keep their properties: no sets are built
+        old_req, new_req = required_of(p.old), required_of(p.new)
         for name in old_props.keys() - new_props.keys():
             if _flag(old_deref(old_props[name]), hidden):
                 continue
@@ -77,10 +90,8 @@ def check_properties(p: SchemaPair, old_props: dict[str, Any], new_props: dict[s
             else:
                 rule = f"response-{'required' if required else 'optional'}-property-added"
             yield _finding(child(name), rule)
-    for name in old_props.keys() & new_props.keys():
-        was, now = name in old_req, name in new_req
-        if was != now:
-            yield SchemaPair({}, {}, child(name)).finding("became-required" if now else "became-optional")
+    for name, now in flips:
+        yield SchemaPair({}, {}, child(name)).finding("became-required" if now else "became-optional")
 
 
 def check_visibility(p: SchemaPair) -> Iterator[Finding]:

@@ -65,7 +65,7 @@ def is_wholesale(old: dict[str, Any], new: dict[str, Any], direction: Direction)
     request the new object requires something, in a response the old one promised something. Then it is one
     finding; otherwise each property added or removed says no more than a warning would."""
     o, n = old.get("properties"), new.get("properties")
-    if not isinstance(o, dict) or not isinstance(n, dict) or len(o) < 2 or len(n) < 2 or o.keys() & n.keys():
+    if not isinstance(o, dict) or not isinstance(n, dict) or len(o) < 2 or len(n) < 2 or not o.keys().isdisjoint(n):
         return False
     if shape_of(old) != frozenset(("object",)) or shape_of(new) != frozenset(("object",)):
         return False
