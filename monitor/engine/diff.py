@@ -15,7 +15,7 @@ from monitor.engine._gc import paused_gc
 from monitor.engine.errors import RefusedInput
 from monitor.engine.group import Change, group
 from monitor.engine.model import Level, Operation, Spec
-from monitor.engine.rules import catalogue
+from monitor.engine.rules import catalogue, rule
 from monitor.engine.rules.base import Finding, Rule
 from monitor.engine.rules.context import OperationPair, SpecPair
 from monitor.engine.rules.defects import check_defects
@@ -149,7 +149,7 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
         ]
     if usage is not None and usage.needs:
         raw = apply_needs(raw, ops, usage)
-    changes = group(raw, rules(), options.levels)
+    changes = group(raw, rule, options.levels)
     if usage is not None and usage.needs:
         changes = escalate(changes)
     kept, ignored = _apply_ignore(changes, options.ignore, specs.today, ops)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from monitor.engine.messages import render
@@ -56,7 +56,7 @@ class Change:
 
 
 def group(
-    raw: Iterable[tuple[str | None, Finding]], rules: Mapping[str, Rule], levels: Mapping[str, Level]
+    raw: Iterable[tuple[str | None, Finding]], rule: Callable[[str], Rule], levels: Mapping[str, Level]
 ) -> list[Change]:
     """Fold raw (operation, finding) pairs into changes, ordered by level then location."""
     by_key: dict[tuple[str, str, str], tuple[Change, set[str]]] = {}  # a change and the operations it touches
@@ -70,10 +70,8 @@ def group(
             key = finding.key
             found = by_key.get(key)
             if found is None:
-                rule = rules[finding.rule_id]
-                change = Change(
-                    finding.rule_id, levels.get(finding.rule_id, rule.level), finding.location, finding.args
-                )
+                default = rule(finding.rule_id).level
+                change = Change(finding.rule_id, levels.get(finding.rule_id, default), finding.location, finding.args)
                 found = by_key[key] = (change, set())
             known = by_object[id(finding)] = (finding, found[1])
         if operation is not None:

@@ -145,12 +145,21 @@ LEVEL_OVERRIDES = {
 
 def schema_rules() -> list[Rule]:
     rules = []
-    for context, (direction, area, noun) in CONTEXTS.items():
-        for aspect, (req, resp, kind, text) in ASPECTS.items():
-            if aspect in PROPERTY_ONLY and context not in PROPERTY_CONTEXTS:
-                continue
-            rule_id = f"{context}-{aspect}"
-            level = LEVEL_OVERRIDES.get(rule_id, req if direction is REQUEST else resp)
-            description = text.format(what=noun)
-            rules.append(Rule(rule_id, level, direction, area, kind, description[0].upper() + description[1:]))
+    for context in CONTEXTS:
+        for aspect in ASPECTS:
+            rule = schema_rule(context, aspect)
+            if rule is not None:
+                rules.append(rule)
     return rules
+
+
+def schema_rule(context: str, aspect: str) -> Rule | None:
+    """The rule of one schema aspect in one context, or None when the aspect does not apply there."""
+    if aspect in PROPERTY_ONLY and context not in PROPERTY_CONTEXTS:
+        return None
+    direction, area, noun = CONTEXTS[context]
+    req, resp, kind, text = ASPECTS[aspect]
+    rule_id = f"{context}-{aspect}"
+    level = LEVEL_OVERRIDES.get(rule_id, req if direction is REQUEST else resp)
+    description = text.format(what=noun)
+    return Rule(rule_id, level, direction, area, kind, description[0].upper() + description[1:])

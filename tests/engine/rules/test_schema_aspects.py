@@ -349,3 +349,13 @@ def test_schema_change_is_reported_once_and_reversed_as_its_mirror(tmp_path: Pat
     assert [c.id for c in reversed_changes] == [mirror_id]
     assert reversed_changes[0].level == catalogue[mirror_id].level
     assert reversed_changes[0].operations == [template.operation]
+
+
+def test_one_rule_looked_up_alone_is_the_catalogues() -> None:
+    # a diff looks up only the rule ids it meets (rules.rule) instead of generating the whole catalogue
+    from monitor.engine.rules import catalogue, rule
+
+    table = catalogue()
+    assert all(rule(rule_id) == found for rule_id, found in table.items())
+    with pytest.raises(KeyError):
+        rule("request-property-no-such-aspect")
