@@ -129,15 +129,14 @@ def _diff(old: Spec, new: Spec, options: DiffOptions | None) -> DiffResult:
             continue
         if (
             same_defaults
-            and comparer.same(old_op.raw, new_op.raw)
+            and _unchanged(comparer, old_op.raw, new_op.raw)
             and comparer.same(old_op.raw_path_parameters, new_op.raw_path_parameters)
-            and _written_alike(old_op.raw, new_op.raw)
         ):
             continue
         label = new_op.label
         ops[label] = new_op
         inputs_unchanged = (
-            same_defaults and old_op.path == new_op.path and _alike(comparer, _inputs(old_op), _inputs(new_op))
+            same_defaults and old_op.path == new_op.path and _unchanged(comparer, _inputs(old_op), _inputs(new_op))
         )
         pair = OperationPair(old_op, new_op, specs, inputs_unchanged)
         for check in OPERATION_CHECKS:
@@ -162,7 +161,7 @@ def _inputs(op: Operation) -> list[Any]:
     return [op.raw_path_parameters, op.raw.get("parameters"), op.raw.get("requestBody"), op.raw.get("consumes")]
 
 
-def _alike(comparer: SchemaComparer, old: Any, new: Any) -> bool:
+def _unchanged(comparer: SchemaComparer, old: Any, new: Any) -> bool:
     """The same, and written alike: nothing read from them can differ."""
     return comparer.same(old, new) and _written_alike(old, new)
 

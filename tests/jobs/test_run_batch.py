@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from monitor.config import Settings
 from monitor.distributed.claims import DEAD_RUN_ERROR, release_dead_claims
 from monitor.jobs.cycle import run_cycle
 from monitor.jobs.polls import polls_for
@@ -32,6 +33,14 @@ class Crash(BaseException):
     """The worker process dies here: nothing after this point runs (not an error a run would record)."""
 
 
+def polled_once(host: SpecHost, tmp_path: Path, database_url: str, engine: Engine, fetcher: Fetcher) -> Settings:
+    """The three sources served and polled once, so the next polls are answered 304; their settings."""
+    specs = {name: host.serve(f"/{name}.json", orders_version(V1)) for name in NAMES}
+    settings = settings_for(tmp_path, database_url, specs)
+    run_cycle(settings, engine, fetcher)
+    return settings
+
+
 def items_for(settings: object, engine: Engine, fetcher: Fetcher, targets: tuple[str, ...]) -> list[BatchItem]:
     polls = {p.source_id: p for p in polls_for(settings)}  # type: ignore[arg-type]
     return [BatchItem(t, SLOT, partial(polls[t].run, settings, engine, fetcher, t, None)) for t in targets]
@@ -48,9 +57,7 @@ def runs_of(engine: Engine, target: str) -> list[tuple[str, str, str | None]]:
 def test_an_unchanged_batch_costs_two_commits_and_skips_a_slot_claimed_already(
     db: Engine, database_url: str, host: SpecHost, fetcher: Fetcher, tmp_path: Path
 ) -> None:
-    specs = {name: host.serve(f"/{name}.json", orders_version(V1)) for name in NAMES}
-    settings = settings_for(tmp_path, database_url, specs)
-    run_cycle(settings, db, fetcher)
+    settings = polled_once(host, tmp_path, database_url, db, fetcher)
     with session_scope(db) as session:
         queries.claim_run(session=session, job=JOB, target=C, slot=SLOT)  # another worker has C's slot
     with counted_commits(db) as commits:
@@ -73,9 +80,7 @@ def test_an_unchanged_batch_costs_two_commits_and_skips_a_slot_claimed_already(
 def test_a_crash_mid_batch_leaves_only_the_unfinished_slots_and_the_retry_records_nothing_twice(
     db: Engine, database_url: str, host: SpecHost, fetcher: Fetcher, tmp_path: Path
 ) -> None:
-    specs = {name: host.serve(f"/{name}.json", orders_version(V1)) for name in NAMES}
-    settings = settings_for(tmp_path, database_url, specs)
-    run_cycle(settings, db, fetcher)
+    settings = polled_once(host, tmp_path, database_url, db, fetcher)
     host.serve("/orders-a.json", orders_version(V2))  # A has a new version; B and C are unchanged
 
     def die() -> dict[str, object]:
@@ -118,9 +123,7 @@ def test_a_failed_write_of_the_ends_is_logged_and_leaves_the_claims_running(
 ) -> None:
     from monitor.errors import StoreError
 
-    specs = {name: host.serve(f"/{name}.json", orders_version(V1)) for name in NAMES}
-    settings = settings_for(tmp_path, database_url, specs)
-    run_cycle(settings, db, fetcher)
+    settings = polled_once(host, tmp_path, database_url, db, fetcher)
 
     def database_down(*_args: object) -> None:
         raise StoreError("database unreachable")

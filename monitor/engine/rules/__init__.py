@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 
 from monitor.engine.rules import composition, constraints, enums, properties, types
-from monitor.engine.rules.aspects import ASPECTS, BOUNDS, CONTEXTS, schema_rule, schema_rules
+from monitor.engine.rules.aspects import BOUNDS, schema_rule, schema_rules
 from monitor.engine.rules.base import Finding, Rule
 
 # A schema check compares the old schema with the new one and finds nothing between equal ones: the walk skips
@@ -84,12 +84,13 @@ def rule(rule_id: str) -> Rule:
     found = _declared().get(rule_id)
     if found is not None:
         return found
-    for context in CONTEXTS:  # the catalogue's order: the first generated rule with this id is the catalogue's
-        if rule_id.startswith(context + "-") and rule_id[len(context) + 1 :] in ASPECTS:
-            found = schema_rule(context, rule_id[len(context) + 1 :])
-            if found is not None:
-                return found
-    raise KeyError(rule_id)
+    from monitor.engine.messages import split_schema_rule  # messages import the aspects: import late, no cycle
+
+    context, aspect = split_schema_rule(rule_id)
+    found = schema_rule(context, aspect) if context is not None else None
+    if found is None:
+        raise KeyError(rule_id)
+    return found
 
 
 @cache
